@@ -1,0 +1,188 @@
+"""Commands that bring text in: run, extract, status, demo."""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
+from qualcode.paths import DEMO_CORPUS
+from qualcode.store.db import default_db
+
+# The store, extraction and NLP load lazily inside commands so that `--help`
+# and `classify` start fast.
+
+STATUS_STYLE = {"ingested": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err_console, transient=True)
+
+
+def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True) -> list:
+    """Ingest with a progress bar; shared by `run` and `demo`."""
+    from qualcode.ingest import FileResult, discover, ingest
+    from qualcode.pipeline import coding_hook, finish_run, start_run
+    from qualcode.store import session_factory
+
+    files, _ = discover(paths)
+    factory = session_factory(db)
+    run = start_run(factory, "run", code=code)
+    hook = coding_hook(run) if code else None
+    with _progress() as bar:
+        task = bar.add_task("Reading files", total=len(files))
+
+        def tick(result: FileResult) -> None:
+            if result.status != "skipped":
+                bar.advance(task)
+            if result.status == "failed":
+                bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}")
+
+        results = ingest(factory, paths, run, workers=workers, on_new_segments=hook, progress=tick)
+    finish_run(factory, run, Counter(r.status for r in results))
+    return results
+
+
+def _summarise(results: list, db: str) -> None:
+    counts = Counter(r.status for r in results)
+    pages = sum(r.pages for r in results if r.status == "ingested")
+    segments = sum(r.segments for r in results if r.status == "ingested")
+    console.print(
+        f"Ingested {counts['ingested']} file(s) ({pages} pages, {segments} segments), "
+        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped → {db}"
+    )
+    if counts["ingested"] == 0 and counts["unchanged"] and not counts["failed"]:
+        console.print("Nothing new: every file is already in the store with the same content.")
+    for r in results:
+        if r.status in ("failed", "skipped"):
+            console.print(f"  [{STATUS_STYLE[r.status]}]{r.status}[/]: {r.path}: {r.reason}")
+
+
+@app.command()
+def run(
+    paths: list[Path] = typer.Argument(..., help="Files and folders to ingest (folders are searched recursively)."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Processes that read PDFs in parallel."),
+    code: bool = typer.Option(True, "--code/--no-code", help="Code new segments with the codebook (and model)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file failed."),
+) -> None:
+    """Ingest plans and transcripts into the store, then code every new segment.
+
+    Incremental: files already in the store (same content hash) are skipped. A
+    `manifest.csv` beside the files (columns file, municipality, year, type,
+    informant_role, size_class) describes them; a folder named after a year
+    (corpus/2025/) sets the year. A file that cannot be read is reported with
+    the reason and the batch goes on.
+
+    Example: `qualcode run corpus/2025/ --db kommuner.db`
+    """
+    db = db or default_db()
+    results = ingest_paths(paths, db, workers, code)
+    _summarise(results, db)
+    failed = any(r.status == "failed" for r in results)
+    ingested = any(r.status in ("ingested", "unchanged") for r in results)
+    if (strict and failed) or (failed and not ingested):
+        raise typer.Exit(1)
+
+
+@app.command()
+def extract(
+    file: Path = typer.Argument(..., help="A PDF, DOCX, TXT or MD file.", exists=True, dir_okay=False),
+) -> None:
+    """Print the segments of one file as JSON Lines, without touching a store.
+
+    Each line has text, page, page_end, start, end (offsets into the frozen
+    document text) and kind; interview turns add role, speaker, turn, timestamp.
+
+    Example: `qualcode extract plan.pdf > plan.jsonl`
+    """
+    from qualcode.extract import ExtractionError
+    from qualcode.ingest import prepare
+
+    try:
+        prepared = prepare(file)
+    except ExtractionError as err:
+        raise UserError(f"{file.name}: {err}") from None
+    out = typer.get_text_stream("stdout")
+    for seq, seg in enumerate(prepared.segments):
+        out.write(json.dumps({"seq": seq, **seg.as_json()}, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Summarise the store: documents by type and year, segments, codings, review progress."""
+    from sqlalchemy import func, select
+
+    from qualcode.store import schema, session_factory
+
+    db = db or default_db()
+    if "://" not in db and not Path(db).exists():
+        raise UserError(f"no store at {db} — run `qualcode run FOLDER --db {db}` or `qualcode demo` first")
+    with session_factory(db)() as s:
+        docs = s.execute(select(schema.Document.doc_type, schema.Document.year, func.count())
+                         .group_by(schema.Document.doc_type, schema.Document.year)).all()
+        n_segments = s.scalar(select(func.count()).select_from(schema.Segment))
+        codings = dict(s.execute(select(schema.Coding.source, func.count()).where(schema.Coding.active)
+                                 .group_by(schema.Coding.source)).all())
+        reviewed = s.scalar(select(func.count()).select_from(schema.Segment).where(schema.Segment.review_version > 0))
+        last = s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(1)).first()
+    table = Table(title=f"Store {db}")
+    for col in ("type", "year", "documents"):
+        table.add_column(col)
+    for doc_type, year, n in docs:
+        table.add_row(doc_type or "–", str(year or "–"), str(n))
+    console.print(table)
+    console.print(f"Segments: {n_segments}, reviewed: {reviewed}. Codings: "
+                  + (", ".join(f"{k} {v}" for k, v in sorted(codings.items())) or "none"))
+    if last:
+        console.print(f"Last run: {last.command} at {last.started_at:%Y-%m-%d %H:%M}, NLP: {last.nlp_pipeline or '–'}, "
+                      f"codebook {last.codebook_version or '–'}")
+
+
+@app.command()
+def demo(
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Processes that read PDFs in parallel."),
+) -> None:
+    """Run the whole pipeline on the bundled fictional demo corpus and print a summary.
+
+    Afterwards: `qualcode status`, `qualcode app` to review, `qualcode report -o demo.html`.
+    """
+    if not DEMO_CORPUS.is_dir():
+        raise UserError(f"the demo corpus is missing at {DEMO_CORPUS} (install qualcode from its repository)")
+    db = db or default_db()
+    results = ingest_paths([DEMO_CORPUS], db, workers)
+    _summarise(results, db)
+    _demo_table(db)
+
+
+def _demo_table(db: str) -> None:
+    from sqlalchemy import func, select
+
+    from qualcode.store import schema, session_factory
+
+    with session_factory(db)() as s:
+        rows = s.execute(
+            select(schema.Document.file_name, schema.Document.municipality, schema.Document.year,
+                   schema.Document.doc_type, schema.Document.page_count, func.count(schema.Segment.id))
+            .join(schema.Segment).group_by(schema.Document.id).order_by(schema.Document.municipality)
+        ).all()
+        coded = dict(s.execute(
+            select(schema.Segment.document_id, func.count(func.distinct(schema.Coding.segment_id)))
+            .join(schema.Coding, schema.Coding.segment_id == schema.Segment.id)
+            .where(schema.Coding.active, schema.Coding.applied).group_by(schema.Segment.document_id)
+        ).all())
+        ids = dict(s.execute(select(schema.Document.file_name, schema.Document.id)).all())
+    table = Table(title="Demo corpus")
+    for col in ("file", "municipality", "year", "type", "pages", "segments", "coded segments"):
+        table.add_column(col)
+    for name, municipality, year, doc_type, pages, n in rows:
+        table.add_row(name, municipality or "–", str(year or "–"), doc_type or "–", str(pages), str(n),
+                      str(coded.get(ids[name], 0)))
+    console.print(table)

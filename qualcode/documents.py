@@ -1,0 +1,81 @@
+"""The shapes text takes between extraction, segmentation and the store.
+
+A document's ``text`` is frozen at ingestion: every block, segment and coding
+points into it with ``[start, end)`` character offsets, so it must never be
+re-normalised or edited afterwards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["paragraph", "heading", "list", "table"]
+Role = Literal["interviewer", "informant"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of text in reading order, as laid out on the page(s)."""
+
+    kind: BlockKind
+    start: int
+    end: int
+    page_start: int
+    page_end: int
+    rows: tuple[tuple[str, ...], ...] | None = None  # table cells, for kind == "table"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn of an interview transcript (covers [start, end) of the text)."""
+
+    start: int
+    end: int
+    turn: int
+    speaker: str
+    role: Role
+    timestamp: str | None = None
+
+
+@dataclass
+class ExtractedDocument:
+    """Everything extraction learns about one file."""
+
+    text: str
+    blocks: list[Block]
+    page_count: int
+    engine: str
+    is_transcript: bool = False
+    turns: list[Turn] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The unit of coding: a paragraph, heading, list, table or speaker turn."""
+
+    kind: str
+    start: int
+    end: int
+    page_start: int
+    page_end: int
+    text: str
+    role: Role | None = None
+    speaker: str | None = None
+    turn: int | None = None
+    timestamp: str | None = None
+
+    def as_json(self) -> dict:
+        data = {
+            "text": self.text,
+            "page": self.page_start,
+            "page_end": self.page_end,
+            "start": self.start,
+            "end": self.end,
+            "kind": self.kind,
+        }
+        for key in ("role", "speaker", "turn", "timestamp"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data

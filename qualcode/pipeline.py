@@ -1,0 +1,40 @@
+"""A run of the pipeline: what ran (NLP pipeline, codebook, model) and what it did."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from qualcode.store import schema
+from qualcode.store.schema import utcnow
+
+
+def start_run(factory, command: str, *, code: bool = True, codebook_path=None) -> schema.Run:
+    """Record the start of a run; with ``code``, load the coder so its names are recorded too."""
+    run = schema.Run(command=command, stats={})
+    if code:
+        from qualcode.coding.apply import current_coder
+
+        coder = current_coder(codebook_path)
+        run.nlp_pipeline = coder.pipeline
+        run.codebook_version = coder.codebook.version
+    with factory.begin() as session:
+        session.add(run)
+    return run
+
+
+def finish_run(factory, run: schema.Run, stats: Mapping[str, int]) -> None:
+    with factory.begin() as session:
+        row = session.get(schema.Run, run.id)
+        row.finished_at = utcnow()
+        row.stats = dict(stats)
+
+
+def coding_hook(run: schema.Run, codebook_path=None):
+    """The function `ingest` calls inside each document's transaction to code its segments."""
+    from qualcode.coding.apply import code_new_segments, current_coder
+
+    coder = current_coder(codebook_path)
+
+    def hook(session, document, segments, _run) -> None:
+        code_new_segments(session, coder, [s for s in segments if s.codable])
+
+    return hook

@@ -1,0 +1,1 @@
+"""Reviewer decisions: what reviewers have confirmed, and the actions that record it."""

@@ -1,0 +1,195 @@
+"""Tables of the qualcode store (SQLAlchemy 2 ORM).
+
+Codings never change in place: a reviewer's decision is a new row, undo
+deactivates a row, and every change is mirrored in the append-only audit log.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Run(Base):
+    """One invocation of a pipeline command, with the tools that ran."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    command: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    nlp_pipeline: Mapped[str | None] = mapped_column(String(200))
+    codebook_version: Mapped[str | None] = mapped_column(String(40))
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    source_path: Mapped[str] = mapped_column(String(2000))
+    municipality: Mapped[str | None] = mapped_column(String(200), index=True)
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    doc_type: Mapped[str | None] = mapped_column(String(40))
+    size_class: Mapped[str | None] = mapped_column(String(40))
+    informant_role: Mapped[str | None] = mapped_column(String(80))
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+    engine: Mapped[str] = mapped_column(String(80))
+    is_transcript: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)  # frozen: offsets of segments and codings point into it
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    segments: Mapped[list[Segment]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="Segment.seq"
+    )
+
+
+class Segment(Base):
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(20))
+    speaker: Mapped[str | None] = mapped_column(String(80))
+    turn: Mapped[int | None] = mapped_column(Integer)
+    timestamp: Mapped[str | None] = mapped_column(String(20))
+    context_segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    codable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # bumped on every reviewer change; a write that carries an older value is refused
+    review_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    document: Mapped[Document] = relationship(back_populates="segments")
+
+
+class CodebookVersion(Base):
+    __tablename__ = "codebook_versions"
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120), default="system")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Code(Base):
+    """The codes of the newest codebook version (older versions live in codebook_versions)."""
+
+    __tablename__ = "codes"
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text, default="")
+    codebook_version: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Coding(Base):
+    """One judgment that a code applies (or, for reviewers, does not apply) to a segment."""
+
+    __tablename__ = "codings"
+    __table_args__ = (
+        Index("ix_codings_segment_source", "segment_id", "source"),
+        Index("ix_codings_code", "code"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(20))  # rule | model | reviewer
+    applied: Mapped[bool] = mapped_column(Boolean, default=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    codebook_version: Mapped[str | None] = mapped_column(String(40))
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SegmentReview(Base):
+    """A reviewer has finished a segment: codes they did not apply count as absent."""
+
+    __tablename__ = "segment_reviews"
+    __table_args__ = (Index("ix_segment_reviews_segment", "segment_id", "reviewer"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    reviewer: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Memo(Base):
+    __tablename__ = "memos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(80))
+    segment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Pseudonym(Base):
+    """Placeholder → original value. Stays in the local store; never exported."""
+
+    __tablename__ = "pseudonyms"
+    __table_args__ = (UniqueConstraint("document_id", "placeholder"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    placeholder: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(40))
+    original: Mapped[str] = mapped_column(Text)
+
+
+class ModelArtifact(Base):
+    __tablename__ = "models"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), unique=True)
+    codebook_version: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    n_labelled: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
