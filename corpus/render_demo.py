@@ -875,10 +875,10 @@ def _normalise_zip(data: bytes) -> bytes:
 # ---------------------------------------------------------------------------
 
 
-def render(path: Path) -> tuple[str, str, int]:
+def render(path: Path, out_dir: Path = OUT) -> tuple[str, str, int]:
     meta, body = read_source(path)
     fmt = meta.get("format", "pdf")
-    out = OUT / meta["output"]
+    out = out_dir / meta["output"]
     if fmt == "pdf":
         pages = render_pdf(meta, body, out)
     elif fmt == "docx":
@@ -891,10 +891,10 @@ def render(path: Path) -> tuple[str, str, int]:
     return out.name, fmt, pages
 
 
-MANIFEST_FIELDS = ["file", "municipality", "year", "type", "informant_role"]
+MANIFEST_FIELDS = ["file", "municipality", "year", "type", "informant_role", "size_class"]
 
 
-def write_manifest(sources: list[Path]) -> Path:
+def write_manifest(sources: list[Path], out_dir: Path = OUT) -> Path:
     """manifest.csv from the front matter of *all* sources (sorted by file name)."""
     import csv
 
@@ -907,9 +907,10 @@ def write_manifest(sources: list[Path]) -> Path:
             "year": meta["year"],
             "type": meta["type"],
             "informant_role": meta.get("informant_role", ""),
+            "size_class": meta.get("size_class", ""),
         })
     rows.sort(key=lambda r: r["file"])
-    out = OUT / "manifest.csv"
+    out = out_dir / "manifest.csv"
     with out.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
         w.writeheader()
@@ -918,15 +919,22 @@ def write_manifest(sources: list[Path]) -> Path:
 
 
 def main(argv: list[str]) -> int:
+    """Render all sources (or those whose names contain an argument); `--out DIR` writes elsewhere."""
+    out_dir = OUT
+    if "--out" in argv:
+        i = argv.index("--out")
+        out_dir = Path(argv[i + 1])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        argv = argv[:i] + argv[i + 2:]
     all_sources = sorted(SRC.glob("*.md"))
     sources = all_sources
     if argv:
         sources = [s for s in sources if any(a in s.name for a in argv)]
     for s in sources:
-        name, fmt, pages = render(s)
+        name, fmt, pages = render(s, out_dir)
         extra = f"{pages} pages" if pages else ""
         print(f"{s.name:40s} -> {name:45s} {fmt:5s} {extra}")
-    print(f"wrote {write_manifest(all_sources).relative_to(HERE.parent)}")
+    print(f"wrote {write_manifest(all_sources, out_dir)}")
     return 0
 
 

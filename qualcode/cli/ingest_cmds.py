@@ -180,9 +180,9 @@ def _demo_table(db: str) -> None:
         ).all())
         ids = dict(s.execute(select(schema.Document.file_name, schema.Document.id)).all())
     table = Table(title="Demo corpus")
-    for col in ("file", "municipality", "year", "type", "pages", "segments", "coded segments"):
-        table.add_column(col)
+    for col in ("municipality", "year", "type", "pages", "segments", "coded"):
+        table.add_column(col, no_wrap=True)
     for name, municipality, year, doc_type, pages, n in rows:
-        table.add_row(name, municipality or "–", str(year or "–"), doc_type or "–", str(pages), str(n),
+        table.add_row(municipality or name, str(year or "–"), doc_type or "–", str(pages), str(n),
                       str(coded.get(ids[name], 0)))
     console.print(table)
