@@ -1,0 +1,345 @@
+"""Transparent rule coder: codebook patterns matched on lemmas and word forms.
+
+Every suggestion carries its evidence (character offsets into the input text and
+the pattern that fired), so a researcher can see exactly why a code was proposed.
+
+Matching works token by token: each token is tested (once per distinct word form,
+cached) against all single-word terms of the codebook; phrases are sequences of
+such terms. A term matches if the token's lower-cased form or its lemma equals it,
+or - with `*` - starts/ends with it (`forebygg*`, `*kompetanse`, `*barnevern*`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from spacy.attrs import IDX, LEMMA, LOWER, ORTH, SENT_START
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from qualcode.coding.codebook import Code, Codebook, ContextRule
+from qualcode.nlp import lemmatize, load_nlp
+
+THRESHOLD = 0.5  # default decision threshold; a code may set its own `min_score`
+
+
+@dataclass(frozen=True)
+class Evidence:
+    start: int  # character offset into the coded text
+    end: int
+    text: str
+    pattern: str
+
+
+@dataclass
+class Suggestion:
+    code: str
+    score: float  # in [0, 1]; >= the code's min_score (default 0.5) means "apply"
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+Hit = tuple[int, int]  # token span [start, end)
+MARKUP = frozenset("*_#`")  # tokens made only of these are Markdown/PDF noise
+
+
+class _Terms:
+    """Interns single-token terms and tells which of them a word form matches."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.exact: dict[str, list[int]] = {}
+        self.prefix: dict[str, list[int]] = {}
+        self.suffix: dict[str, list[int]] = {}
+        self.infix: list[tuple[str, int]] = []
+        self._cache: dict[str, frozenset[int]] = {}
+
+    def add(self, term: str) -> int:
+        term = term.lower()
+        if term in self.ids:
+            return self.ids[term]
+        tid = self.ids[term] = len(self.ids)
+        core = term.strip("*")
+        if term.startswith("*") and term.endswith("*") and len(term) > 2:
+            self.infix.append((core, tid))
+        elif term.endswith("*") and len(term) > 1:
+            self.prefix.setdefault(core, []).append(tid)
+        elif term.startswith("*") and len(term) > 1:
+            self.suffix.setdefault(core, []).append(tid)
+        else:
+            self.exact.setdefault(term, []).append(tid)
+        return tid
+
+    def match(self, form: str) -> frozenset[int]:
+        hit = self._cache.get(form)
+        if hit is None:
+            found = list(self.exact.get(form, ()))
+            for i in range(1, len(form) + 1):
+                found += self.prefix.get(form[:i], ())
+                found += self.suffix.get(form[-i:], ())
+            found += [tid for core, tid in self.infix if core in form]
+            if len(self._cache) > 500_000:
+                self._cache.clear()
+            hit = self._cache[form] = frozenset(found)
+        return hit
+
+
+class _Compiled:
+    """All patterns of a codebook compiled to sequences of term-id sets."""
+
+    def __init__(self, book: Codebook) -> None:
+        self.book = book
+        self.terms = _Terms()
+        self.seqs: list[tuple[frozenset[int], ...]] = []
+        self._seq_ids: dict[str, list[int]] = {}
+        self.first: dict[int, list[int]] = {}
+        self._tok_cache: dict[tuple[int, int], frozenset[int]] = {}
+        self._markup: dict[int, bool] = {}
+        self._length: dict[int, int] = {}
+
+    def token_terms(self, low: int, lemma: int, strings) -> frozenset[int]:
+        """Terms matched by a token (given as string hashes) via its lower-cased form,
+        its pipeline lemma or its simplemma lemma; a trailing "." glued on by the
+        tokenizer ("PyC.") is ignored."""
+        key = (low, lemma)
+        hit = self._tok_cache.get(key)
+        if hit is None:
+            text = strings[low]
+            forms = {text, strings[lemma].lower() if lemma else text, lemmatize(text)}
+            if len(text) > 2 and text.endswith(".") and text[-2].isalpha():
+                forms.add(text[:-1])
+            hit = frozenset().union(*(self.terms.match(f) for f in forms))
+            if len(self._tok_cache) > 500_000:  # bound memory on huge corpora
+                self._tok_cache.clear()
+            self._tok_cache[key] = hit
+        return hit
+
+    def length(self, orth: int, strings) -> int:
+        n = self._length.get(orth)
+        if n is None:
+            n = self._length[orth] = len(strings[orth])
+        return n
+
+    def is_markup(self, orth: int, strings) -> bool:
+        flag = self._markup.get(orth)
+        if flag is None:
+            flag = self._markup[orth] = MARKUP.issuperset(strings[orth])
+        return flag
+
+    def seq_ids(self, pattern: str) -> list[int]:
+        """Sequence ids for a pattern string (an @list expands to one sequence per member)."""
+        if pattern not in self._seq_ids:
+            ids = []
+            for member in self.book.expand(pattern):
+                seq = tuple(frozenset([self.terms.add(t)]) for t in member.split(" "))
+                sid = len(self.seqs)
+                self.seqs.append(seq)
+                for tid in seq[0]:
+                    self.first.setdefault(tid, []).append(sid)
+                ids.append(sid)
+            self._seq_ids[pattern] = ids
+        return self._seq_ids[pattern]
+
+
+class _DocView:
+    """Per-document match state: which sequences hit where, and sentence ids.
+
+    Markup-only tokens (`*`, `**`, `_` from Markdown/PDF extraction) are skipped so
+    they do not break phrases; positions below index the remaining tokens."""
+
+    def __init__(self, doc: Doc, comp: _Compiled, text: str | None = None) -> None:
+        self.doc = doc
+        self.text = text if text is not None else doc.text
+        self.pos: list[int] = []
+        self.idx: list[int] = []
+        self.end: list[int] = []
+        self.sent_of: list[int] = []
+        tsets: list[frozenset[int]] = []
+        # hash arrays instead of Token objects: this loop runs over every token
+        rows = doc.to_array([ORTH, LOWER, LEMMA, SENT_START, IDX]).tolist() if len(doc) else []
+        match, strings = comp.token_terms, doc.vocab.strings
+        sid = -1
+        for i, (orth, low, lem, start, idx) in enumerate(rows):
+            if start == 1 or sid < 0:
+                sid += 1
+            if comp.is_markup(orth, strings):
+                continue
+            self.pos.append(i)
+            self.idx.append(idx)
+            self.end.append(idx + comp.length(orth, strings))
+            self.sent_of.append(sid)
+            tsets.append(match(low, lem, strings))
+        self.hits: dict[int, list[Hit]] = {}
+        seqs = comp.seqs
+        n = len(tsets)
+        for i, ts in enumerate(tsets):
+            for tid in ts:
+                for s in comp.first.get(tid, ()):
+                    seq = seqs[s]
+                    end = i + len(seq)
+                    if end <= n and all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
+                        self.hits.setdefault(s, []).append((i, end))
+
+    def chars(self, span: Hit) -> tuple[int, int]:
+        """Character offsets of a span (in view positions) in the document text."""
+        return self.idx[span[0]], self.end[span[1] - 1]
+
+    def find(self, seq_ids: Iterable[int]) -> list[Hit]:
+        hits = self.hits
+        out: list[Hit] = []
+        for s in seq_ids:
+            if s in hits:
+                out += hits[s]
+        return sorted(set(out)) if out else out
+
+
+class RuleCoder:
+    """Codes texts with the codebook's patterns, negatives and context rules."""
+
+    def __init__(self, codebook: Codebook, nlp: Language | None = None) -> None:
+        self.codebook = codebook
+        self.nlp = nlp if nlp is not None else load_nlp()
+        self._comp = comp = _Compiled(codebook)
+        # per code: each pattern / negative as (sequence ids, near-partner ids or None)
+        self._pos: list[list[tuple[list[int], list[int] | None]]] = []
+        self._neg: list[list[tuple[list[int], list[int] | None]]] = []
+        # sequence id -> codes with a positive pattern using it: a document only
+        # needs to be checked against codes whose patterns could have fired
+        self._triggers: dict[int, set[int]] = {}
+        for ci, code in enumerate(codebook.codes):  # compile everything up front
+            self._pos.append([self._plan(p) for p in code.patterns])
+            self._neg.append([self._plan(p) for p in code.negative])
+            for a, b in self._pos[-1]:
+                for sid in [*a, *(b or [])]:
+                    self._triggers.setdefault(sid, set()).add(ci)
+            for r in code.context:
+                for t in [*r.require, *r.forbid]:
+                    comp.seq_ids(t)
+
+    def _plan(self, p) -> tuple[list[int], list[int] | None]:
+        if p.pattern is not None:
+            return self._comp.seq_ids(p.pattern), None
+        return self._comp.seq_ids(p.near[0]), self._comp.seq_ids(p.near[1])
+
+    def code_texts(self, texts: list[str], batch_size: int = 256) -> list[list[Suggestion]]:
+        """Suggestions for each text (batched through `nlp.pipe`)."""
+        docs = self.nlp.pipe(texts, batch_size=batch_size)
+        return [self.code_doc(doc, text) for doc, text in zip(docs, texts)]
+
+    def code_doc(self, doc: Doc, text: str | None = None) -> list[Suggestion]:
+        """Suggestions (score > 0) for one parsed document, strongest first.
+        (`text` is `doc.text`, passed when known because rebuilding it is slow.)"""
+        view = _DocView(doc, self._comp, text)
+        candidates = sorted(set().union(*(self._triggers.get(sid, ()) for sid in view.hits)))
+        out = [s for s in (self._code(ci, view) for ci in candidates) if s is not None]
+        return sorted(out, key=lambda s: -s.score)
+
+    def scores(self, doc: Doc) -> dict[str, float]:
+        """Score for every code (0.0 when nothing matched)."""
+        got = {s.code: s.score for s in self.code_doc(doc)}
+        return {cid: got.get(cid, 0.0) for cid in self.codebook.code_ids}
+
+    # -- internals ----------------------------------------------------------
+    @staticmethod
+    def _pattern_hits(plan, within: int, view: _DocView) -> list[list[Hit]]:
+        """Hits of one compiled pattern; a near-rule hit is the pair of spans."""
+        ids_a, ids_b = plan
+        a = view.find(ids_a)
+        if ids_b is None or not a:
+            return [[h] for h in a]
+        pairs = []
+        for hb in view.find(ids_b):
+            for ha in a:
+                gap = max(ha[0], hb[0]) - min(ha[1], hb[1])
+                if ha != hb and gap < within and view.sent_of[ha[0]] == view.sent_of[hb[0]]:
+                    pairs.append(sorted([ha, hb]))
+        return pairs
+
+    def _code(self, ci: int, view: _DocView) -> Suggestion | None:
+        code = self.codebook.codes[ci]
+        found: list[tuple[int, list[Hit]]] = []
+        for i, (p, plan) in enumerate(zip(code.patterns, self._pos[ci])):
+            found += [(i, spans) for spans in self._pattern_hits(plan, p.within, view)]
+        if not found:
+            return None
+        for neg, plan in zip(code.negative, self._neg[ci]):
+            bad = [s for spans in self._pattern_hits(plan, neg.within, view) for s in spans]
+            if bad:
+                targets = set(neg.applies_to) if neg.applies_to else None
+                found = [(i, spans) for i, spans in found
+                         if (targets is not None and code.patterns[i].label not in targets)
+                         or not _blocked(spans, bad, neg.scope, view)]
+        for rule in code.context:
+            applies = set(rule.applies_to) if rule.applies_to else None
+            found = [(i, spans) for i, spans in found
+                     if (applies is not None and code.patterns[i].label not in applies)
+                     or self._context_ok(rule, spans, view)]
+        found = _dedupe(found, code)
+        if not found:
+            return None
+        counts: dict[int, int] = {}
+        for i, _ in found:
+            counts[i] = counts.get(i, 0) + 1
+        # distinct patterns add their full weight; repeats of one pattern add a little
+        strength = sum(code.patterns[i].weight * (1 + 0.25 * min(n - 1, 2)) for i, n in counts.items())
+        score = round(1 - 0.5 ** (strength * code.weight), 4)
+        evidence = []
+        for i, spans in found:
+            for span in spans:
+                a, b = view.chars(span)
+                evidence.append(Evidence(a, b, view.text[a:b], code.patterns[i].label))
+        return Suggestion(code.id, score, sorted(set(evidence), key=lambda ev: (ev.start, ev.end)))
+
+    def _context_ok(self, rule: ContextRule, spans: list[Hit], view: _DocView) -> bool:
+        def near(terms: list[str]) -> bool:
+            for t in terms:
+                for h in view.find(self._comp.seq_ids(t)):
+                    if any(_in_scope(h, s, rule.scope, view) for s in spans):
+                        return True
+            return False
+
+        return (not rule.require or near(rule.require)) and not (rule.forbid and near(rule.forbid))
+
+
+def _dedupe(found: list[tuple[int, list[Hit]]], code: Code) -> list[tuple[int, list[Hit]]]:
+    """One word is evidence once: a single-span hit inside a stronger pattern's
+    single-span hit (e.g. `samarbeid*` and `samarbeide` on "samarbeidet") is dropped."""
+    kept: list[tuple[int, list[Hit]]] = []
+    for i, spans in sorted(found, key=lambda f: (-code.patterns[f[0]].weight, f[1][0][0] - f[1][-1][1])):
+        if len(spans) == 1 and any(len(k) == 1 and k[0][0] <= spans[0][0] and spans[0][1] <= k[0][1]
+                                   for _, k in kept):
+            continue
+        kept.append((i, spans))
+    return kept
+
+
+def _in_scope(h: Hit, s: Hit, scope, view: _DocView) -> bool:
+    if scope == "segment":
+        return True
+    if scope == "sentence":
+        return view.sent_of[h[0]] == view.sent_of[s[0]]
+    return max(h[0], s[0]) - min(h[1], s[1]) < int(scope)
+
+
+def _blocked(spans: list[Hit], bad: list[Hit], scope: str, view: _DocView) -> bool:
+    if scope == "segment":
+        return True
+    if scope == "sentence":
+        return any(view.sent_of[b[0]] == view.sent_of[s[0]] for b in bad for s in spans)
+    return any(b[0] < s[1] and s[0] < b[1] for b in bad for s in spans)
+
+
+def predict_records(records: list[dict], coder: RuleCoder) -> list[dict]:
+    """`{"id", "codes", "scores"}` per record (text under "text"), scores for ALL codes.
+
+    "codes" holds the codes whose score reaches the code's `min_score`."""
+    book = coder.codebook
+    cut = {c.id: c.min_score for c in book.codes}
+    texts = [r.get("text") or "" for r in records]
+    out = []
+    for rec, suggestions in zip(records, coder.code_texts(texts)):
+        scores = {cid: 0.0 for cid in book.code_ids}
+        for s in suggestions:
+            scores[s.code] = s.score
+        codes = [cid for cid in book.code_ids if scores[cid] >= cut[cid]]
+        out.append({"id": rec.get("id"), "codes": codes, "scores": scores})
+    return out
