@@ -48,6 +48,9 @@ class ExtractedDocument:
     is_transcript: bool = False
     turns: list[Turn] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (offset, page): the text from ``offset`` on lies on ``page`` — sorted by offset; lets a
+    # paragraph that runs across a page break be cut into segments with the right pages
+    page_marks: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

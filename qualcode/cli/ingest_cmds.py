@@ -42,7 +42,7 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True) ->
             if result.status != "skipped":
                 bar.advance(task)
             if result.status == "failed":
-                bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}")
+                bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}", soft_wrap=True, highlight=False)
 
         results = ingest(factory, paths, run, workers=workers, on_new_segments=hook, progress=tick)
     finish_run(factory, run, Counter(r.status for r in results))
@@ -55,13 +55,15 @@ def _summarise(results: list, db: str) -> None:
     segments = sum(r.segments for r in results if r.status == "ingested")
     console.print(
         f"Ingested {counts['ingested']} file(s) ({pages} pages, {segments} segments), "
-        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped → {db}"
+        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped → {db}",
+        soft_wrap=True, highlight=False,
     )
     if counts["ingested"] == 0 and counts["unchanged"] and not counts["failed"]:
         console.print("Nothing new: every file is already in the store with the same content.")
     for r in results:
         if r.status in ("failed", "skipped"):
-            console.print(f"  [{STATUS_STYLE[r.status]}]{r.status}[/]: {r.path}: {r.reason}")
+            console.print(f"  [{STATUS_STYLE[r.status]}]{r.status}[/]: {r.path}: {r.reason}", soft_wrap=True,
+                          highlight=False)
 
 
 @app.command()

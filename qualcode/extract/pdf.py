@@ -1,0 +1,161 @@
+"""PDF → frozen text and page-anchored blocks in reading order.
+
+pdfium (pypdfium2) reads every page: text runs with positions and fonts, and vector
+paths for ruled tables.  Layout analysis then drops running headers/footers, orders
+columns, forms blocks from spacing and fonts, joins paragraphs across column and page
+breaks, and repairs hyphenation with the whole document as evidence.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from qualcode.documents import ExtractedDocument
+from qualcode.extract.blocks import RawBlock, blocks_from_chunks, measure_style
+from qualcode.extract.flow import merge_chunks, right_edge
+from qualcode.extract.builder import DocumentBuilder
+from qualcode.extract.errors import ExtractionError
+from qualcode.extract.layout import PageLayout, reading_order, strip_running_lines
+from qualcode.extract.normalize import Lexicon, join_lines, normalize_line
+from qualcode.extract.pdf_fallback import PlumberPages, glyphs_missing
+from qualcode.extract.pdf_lines import Frame, Line, read_lines
+from qualcode.extract.tables import find_tables
+
+ENGINE = "pypdfium2"
+_LOAD_ERRORS = {
+    pdfium_c.FPDF_ERR_PASSWORD: "encrypted PDF — remove the password and try again",
+    pdfium_c.FPDF_ERR_SECURITY: "encrypted PDF with an unsupported security handler — remove the protection and try again",
+    pdfium_c.FPDF_ERR_FORMAT: "corrupt PDF: the file structure cannot be read",
+    pdfium_c.FPDF_ERR_FILE: "cannot open the PDF file",
+}
+
+
+def check_pdf_bytes(head: bytes, tail: bytes) -> None:
+    """Cheap structural checks before pdfium sees the file."""
+    if b"%PDF-" not in head[:1024]:
+        raise ExtractionError("not a PDF: the file has no PDF header")
+    if b"%%EOF" not in tail:
+        raise ExtractionError("truncated PDF: the file is cut short (no end-of-file marker) — copy it again")
+
+
+def open_pdf(path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as err:
+        code = getattr(err, "err_code", None)
+        raise ExtractionError(_LOAD_ERRORS.get(code, "corrupt PDF: pdfium could not open it")) from None
+
+
+def extract_pdf(path: Path) -> ExtractedDocument:
+    """Extract a PDF; raises ExtractionError with a one-line reason for unreadable files."""
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 4096))
+        tail = fh.read()
+    check_pdf_bytes(head, tail)
+    doc = open_pdf(path)
+    fallback = PlumberPages(path)
+    try:
+        return _extract(doc, fallback)
+    finally:
+        fallback.close()
+        doc.close()
+
+
+def _extract(doc: pdfium.PdfDocument, fallback: PlumberPages) -> ExtractedDocument:
+    page_count = len(doc)
+    if page_count == 0:
+        raise ExtractionError("corrupt PDF: it has no pages")
+    pages: list[PageLayout] = []
+    warnings: list[str] = []
+    empty: list[int] = []
+    images = False
+    engine = ENGINE
+    for index in range(page_count):
+        number = index + 1
+        try:
+            page = doc[index]
+        except pdfium.PdfiumError:
+            warnings.append(f"page {number} could not be read — skipped")
+            continue
+        try:
+            layout, chars = _read_page(page, number)
+            if glyphs_missing(page.raw, chars):
+                layout.lines = [ln for ln in fallback.lines(index, number) if not any(_inside(ln, t) for t in layout.tables)]
+                engine = f"{ENGINE}+pdfplumber"
+            if not layout.lines and not layout.tables:
+                empty.append(number)
+                images = images or _has_images(page.raw)
+        finally:
+            page.close()
+        pages.append(layout)
+    if len(empty) == len(pages):
+        if images:
+            raise ExtractionError("no text layer — scanned? OCR is not supported yet")
+        raise ExtractionError("no text in the PDF: its pages are blank or the text is drawn as shapes")
+    if empty:
+        listed = ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "")
+        warnings.append(f"no text on page(s) {listed} (scanned or blank) — skipped")
+    strip_running_lines(pages)
+    builder = _build(pages)
+    builder.warnings.extend(warnings)
+    return builder.build(page_count, engine)
+
+
+def _has_images(page) -> bool:
+    for i in range(pdfium_c.FPDFPage_CountObjects(page)):
+        if pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, i)) in (
+                pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_FORM):
+            return True
+    return False
+
+
+def _read_page(page: pdfium.PdfPage, number: int) -> tuple[PageLayout, int]:
+    frame = Frame(tuple(page.get_bbox()), page.get_rotation())
+    textpage = page.get_textpage()
+    try:
+        chars = pdfium_c.FPDFText_CountChars(textpage.raw)
+        lines = read_lines(textpage.raw, frame, number) if chars > 0 else []
+        tables = find_tables(page.raw, textpage.raw, frame, number) if chars > 0 else []
+    finally:
+        textpage.close()
+    if tables:
+        lines = [ln for ln in lines if not any(_inside(ln, t) for t in tables)]
+    return PageLayout(number, frame.width, frame.height, lines, tables), chars
+
+
+def _inside(line: Line, table) -> bool:
+    cx, cy = (line.x0 + line.x1) / 2, (line.top + line.bottom) / 2
+    return table.x0 - 1 <= cx <= table.x1 + 1 and table.top - 1 <= cy <= table.bottom + 1
+
+
+def _build(pages: list[PageLayout]) -> DocumentBuilder:
+    chunks: list[list] = []
+    for page in pages:
+        chunks.extend(reading_order(list(page.lines) + list(page.tables)))
+    style = measure_style(chunks)
+    chunked = blocks_from_chunks(chunks, style)
+    blocks = merge_chunks(chunked, style, [right_edge(chunk) for chunk in chunks])
+    lexicon = Lexicon(normalize_line(line.text) for page in pages for line in page.lines)
+    builder = DocumentBuilder()
+    for block in blocks:
+        _emit(builder, block, lexicon)
+    return builder
+
+
+def _emit(builder: DocumentBuilder, block: RawBlock, lexicon: Lexicon) -> None:
+    first, last = block.pages
+    if block.kind == "table":
+        builder.add_table(block.table.rows, first, last)
+    elif block.kind == "list":
+        items = [join_lines((normalize_line(ln.text) for ln in item), lexicon) for item in block.items]
+        builder.add("list", "\n".join(i for i in items if i), first, last)
+    else:
+        starts: list[int] = []
+        text = join_lines([normalize_line(ln.text) for ln in block.lines], lexicon, starts)
+        marks = [(off, ln.page) for off, ln, prev in zip(starts[1:], block.lines[1:], block.lines) if ln.page != prev.page]
+        builder.add(block.kind, text, first, last, page_marks=marks)

@@ -1,0 +1,136 @@
+"""Blocks (or speaker turns) → segments, the unit of coding.
+
+A segment is what a coder reads and tags, so it should be one paragraph: a heading, a
+whole list or a table stays one segment, and only very long paragraphs are cut — at
+sentence boundaries, into runs of sentences.  Every segment is a slice of the frozen
+text: ``doc.text[s.start:s.end] == s.text`` always holds.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from qualcode.documents import Block, ExtractedDocument, Segment
+
+MAX_SENTENCES = 8      # paragraphs with more sentences than this are split ...
+CHUNK_SENTENCES = 6    # ... into runs of about this many sentences
+
+# Norwegian (and a few English) abbreviations that end in a period but not a sentence.
+ABBREVIATIONS = {
+    "jf", "jfr", "bl.a", "f.eks", "kap", "nr", "ca", "m.m", "dvs", "osv", "mfl", "m.fl", "pkt", "s",
+    "ev", "evt", "inkl", "ekskl", "ift", "mht", "pga", "p.g.a", "t.o.m", "f.o.m", "o.l", "o.a", "bl",
+    "vedr", "ang", "iht", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov",
+    "des", "kl", "tlf", "avd", "adm", "stk", "St", "dr", "prof", "mill", "mrd", "kr", "etc", "e.g", "i.e",
+    "vs", "no", "art", "ledd", "bokst", "jr", "sr", "mr", "mrs", "ms", "fig", "tab", "vol", "red", "utg",
+    "forts", "sml", "gl", "ff", "el", "resp", "hhv", "tilsv", "ref", "eks", "ns", "sst", "mnd", "årh", "h",
+}
+_ABBREV_LOWER = {a.lower() for a in ABBREVIATIONS}
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a capital.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+(?=[«\"“'(]?[A-ZÆØÅÄÖÜÉ])")
+_LAST_TOKEN = re.compile(r"(\S+)$")
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """``[start, end)`` spans of the sentences in ``text`` (shifted by ``offset``)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start() + len(match.group().rstrip())
+        if _is_abbreviation(text[start:match.start() + 1]):
+            continue
+        spans.append((offset + start, offset + end))
+        start = match.end()
+    if start < len(text.rstrip()):
+        spans.append((offset + start, offset + len(text.rstrip())))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _is_abbreviation(before: str) -> bool:
+    """Does the text up to and including the period end with an abbreviation or initial?"""
+    if not before.endswith("."):
+        return False
+    token = _LAST_TOKEN.search(before[:-1])
+    if not token:
+        return False
+    word = token.group(1).lstrip("(«\"'")
+    if word.lower() in _ABBREV_LOWER or word in ABBREVIATIONS:
+        return True
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "H. Ibsen"
+    return bool(re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", word))  # "f.eks", "m.a.o"
+
+
+def segment_document(doc: ExtractedDocument) -> list[Segment]:
+    """Segments in document order; transcripts go through :func:`segment_turns`."""
+    if doc.turns:
+        return segment_turns(doc)
+    marks = doc.page_marks
+    segments: list[Segment] = []
+    for block in doc.blocks:
+        segments.extend(_block_segments(doc, block, marks))
+    return segments
+
+
+def segment_turns(doc: ExtractedDocument) -> list[Segment]:
+    """Hook for interview transcripts: one segment per speaker turn.
+
+    Turn detection lives elsewhere and fills ``doc.turns``; refine this (e.g. split very
+    long answers) without touching the block path above.
+    """
+    out = []
+    for t in doc.turns:
+        text = doc.text[t.start:t.end]
+        page = _page_of(doc, t.start)
+        out.append(Segment("turn", t.start, t.end, page, _page_of(doc, max(t.start, t.end - 1)), text,
+                           role=t.role, speaker=t.speaker, turn=t.turn, timestamp=t.timestamp))
+    return out
+
+
+def _page_of(doc: ExtractedDocument, offset: int) -> int:
+    """Page holding ``offset``: from the page marks, else from the block around it."""
+    marks = doc.page_marks
+    if marks:
+        i = bisect_right(marks, (offset, float("inf"))) - 1
+        return marks[i][1] if i >= 0 else marks[0][1]
+    for block in doc.blocks:
+        if block.start <= offset < block.end:
+            return block.page_start
+    return 1
+
+
+def _block_segments(doc: ExtractedDocument, block: Block, marks) -> list[Segment]:
+    text = doc.text[block.start:block.end]
+    if block.kind != "paragraph":
+        return [Segment(block.kind, block.start, block.end, block.page_start, block.page_end, text)]
+    sentences = split_sentences(text, block.start)
+    if len(sentences) <= MAX_SENTENCES:
+        return [Segment("paragraph", block.start, block.end, block.page_start, block.page_end, text)]
+    out = []
+    for group in _groups(sentences):
+        start, end = group[0][0], group[-1][1]
+        first = _page_at(marks, start, block)
+        last = _page_at(marks, max(start, end - 1), block)
+        out.append(Segment("paragraph", start, end, first, last, doc.text[start:end]))
+    return out
+
+
+def _groups(sentences: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Even runs of about CHUNK_SENTENCES sentences (no tiny tail run)."""
+    n = len(sentences)
+    count = max(1, round(n / CHUNK_SENTENCES))
+    size, extra = divmod(n, count)
+    groups, i = [], 0
+    for g in range(count):
+        take = size + (1 if g < extra else 0)
+        groups.append(sentences[i:i + take])
+        i += take
+    return groups
+
+
+def _page_at(marks: list[tuple[int, int]], offset: int, block: Block) -> int:
+    """Page holding ``offset``: from the document's page marks, kept within the block's pages."""
+    if not marks or block.page_start == block.page_end:
+        return block.page_start
+    i = bisect_right(marks, (offset, float("inf"))) - 1
+    page = marks[i][1] if i >= 0 else block.page_start
+    return min(max(page, block.page_start), block.page_end)
