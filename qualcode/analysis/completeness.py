@@ -1,0 +1,73 @@
+"""Does each prevention plan cover what barnevernsloven § 15-1 asks of it?
+
+A plan should set goals and strategies (plan.mal), say who is responsible
+(plan.ansvar), how the work is organised (plan.organisering) and how services
+work together (plan.samarbeid). For every plan and element this names the
+segment that shows it (id, page, a short quote), so a "yes" can be checked.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from qualcode.analysis.frame import AnalysisData
+from qualcode.analysis.quotes import citations, is_interview, pages, shorten
+
+ELEMENTS = ("plan.mal", "plan.ansvar", "plan.organisering", "plan.samarbeid")
+PLAN_TYPES = {"plan"}
+COLUMNS = ["document_id", "document", "place", "year", "element", "element_name", "addressed", "segment_id",
+           "page", "quote", "citation", "source"]
+
+
+def plan_documents(data: AnalysisData) -> pd.DataFrame:
+    """Documents that are plans: type "plan", or of unknown type and not an interview."""
+    docs = data.documents
+    is_plan = pd.Series([(t in PLAN_TYPES) or (t == "ukjent" and not is_interview(t, tr))
+                         for t, tr in zip(docs["doc_type"], docs["is_transcript"])], index=docs.index, dtype=bool)
+    return docs[is_plan].reset_index(drop=True)
+
+
+def completeness(data: AnalysisData, elements: tuple[str, ...] = ELEMENTS, quote_chars: int = 160) -> pd.DataFrame:
+    """One row per (plan, element): addressed or not, with one evidence segment.
+
+    Evidence is a confirmed segment before a machine one, a segment about this element
+    before one that names several, and then the earliest in the document.
+    """
+    docs = plan_documents(data)
+    names = dict(zip(data.codes["code"], data.codes["code_name"]))
+    hits = data.codings[data.codings["code"].isin(elements) & data.codings["document_id"].isin(docs["document_id"])]
+    # prefer a segment about this element over a summary naming all four, then the earliest
+    spread = hits.groupby("segment_id")["code"].nunique()
+    hits = hits.assign(_unconfirmed=~hits["confirmed"], _spread=hits["segment_id"].map(spread)) \
+        .sort_values(["_unconfirmed", "_spread", "seq"])
+    first = hits.drop_duplicates(["document_id", "code"]).set_index(["document_id", "code"])
+    cites = citations(first) if len(first) else pd.Series(dtype=object)
+    rows = []
+    for doc in docs.itertuples():
+        for element in elements:
+            key = (doc.document_id, element)
+            row = {"document_id": doc.document_id, "document": doc.document, "place": doc.place, "year": doc.year,
+                   "element": element, "element_name": names.get(element, element), "addressed": key in first.index,
+                   "segment_id": None, "page": "", "quote": "", "citation": "", "source": ""}
+            if row["addressed"]:
+                ev = first.loc[key]
+                row.update(segment_id=int(ev["segment_id"]), page=pages(ev["page_start"], ev["page_end"]),
+                           quote=shorten(ev["text"], quote_chars), citation=cites.loc[key], source=ev["source"])
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    out["segment_id"] = out["segment_id"].astype("Int64")
+    return out
+
+
+def completeness_matrix(data: AnalysisData, elements: tuple[str, ...] = ELEMENTS) -> pd.DataFrame:
+    """Plans × elements: "s. 3" (or "ja") where addressed, "–" where not, plus how many of the elements."""
+    long = completeness(data, elements)
+    names = dict(zip(long["element"], long["element_name"]))
+    if long.empty:
+        return pd.DataFrame(columns=["document", "place", "year", *[names.get(e, e) for e in elements], "covered"])
+    long = long.assign(cell=[("ja" if not p else p) + ("" if s in ("", "reviewer") else " (maskin)")
+                             if a else "–" for a, p, s in zip(long["addressed"], long["page"], long["source"])])
+    wide = long.pivot(index="document_id", columns="element", values="cell").reindex(columns=list(elements))
+    wide.columns = [names.get(e, e) for e in elements]
+    covered = long.groupby("document_id")["addressed"].sum().astype(int).rename("covered")
+    head = long.drop_duplicates("document_id").set_index("document_id")[["document", "place", "year"]]
+    return head.join(wide).join(covered).reset_index(drop=True)

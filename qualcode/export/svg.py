@@ -1,0 +1,21 @@
+"""Render an Altair chart to an SVG string that can sit inline in an offline HTML page.
+
+vl-convert bundles Vega, so nothing is fetched; the namespace declarations are
+dropped because inline SVG in HTML does not need them and a report should not
+contain a single URL.
+"""
+from __future__ import annotations
+
+import re
+
+import altair as alt
+
+_NAMESPACES = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[])
+    svg = _NAMESPACES.sub("", svg, count=0)
+    return svg.replace("xlink:href", "href")

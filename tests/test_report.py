@@ -1,0 +1,179 @@
+"""Reports: a self-contained HTML file that renders offline, an Excel workbook and a CSV folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import openpyxl
+import pandas as pd
+import pytest
+from fixtures.store import build_store
+from typer.testing import CliRunner
+
+from qualcode.analysis import load
+from qualcode.analysis.frequencies import totals
+from qualcode.analysis.tables import report_tables
+from qualcode.cli.app import app
+from qualcode.export.report_html import external_references, render_report
+from qualcode.export.report_tables import sheet_name, write_csv_folder, write_xlsx
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> str:
+    db = str(tmp_path_factory.mktemp("report") / "store.db")
+    build_store(db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def html(store) -> str:
+    return render_report(load(store), store_name="store.db")
+
+
+@pytest.fixture(scope="module")
+def machine_html(store) -> str:
+    return render_report(load(store, include_machine=True))
+
+
+def test_html_loads_nothing_from_the_network(html, machine_html):
+    for page in (html, machine_html):
+        doc = lxml.html.fromstring(page)
+        assert not doc.xpath("//script[@src] | //link[@href] | //iframe | //object | //embed")
+        assert all(not img.get("src", "").startswith(("http:", "https:", "//")) for img in doc.iter("img"))
+        assert external_references(page) == []
+        assert "http://" not in page and "https://" not in page
+
+
+def test_guard_finds_external_resources():
+    assert external_references('<script src="https://cdn.example/vega.js"></script>')
+    assert external_references('<link href="//fonts.example/css" rel="stylesheet">')
+    assert external_references("<style>body { background: url(https://x.example/a.png) }</style>")
+    assert external_references('<img src="http://x.example/a.png">')
+    assert not external_references('<a href="#tema">Tema</a><p>Se https-lenken i planen</p>')
+
+
+def test_html_has_every_section_charts_and_citations(html):
+    doc = lxml.html.fromstring(html)
+    ids = {el.get("id") for el in doc.iter("section")}
+    assert ids == {"oversikt", "tema", "kommuner", "kode-dokument", "samforekomst", "fullstendighet", "ar", "sitater"}
+    assert doc.get("lang") == "nb"
+    assert len(doc.xpath("//svg")) >= 5  # themes, codes, places, co-occurrence, completeness, years
+    footers = [f.text_content() for f in doc.xpath("//blockquote/footer")]
+    assert any("(Fjordvik kommune, s. 2–3)" in f for f in footers)
+    assert any("(Østby kommune, intervju, barnevernleder)" in f for f in footers)
+    assert any("(ukjent-plan.txt, s. 1)" in f for f in footers)
+    assert "Grunnlag: bekreftede kodinger." in doc.text_content()
+
+
+def test_html_tables_match_the_analysis(store, html):
+    doc = lxml.html.fromstring(html)
+    section = doc.get_element_by_id("tema")
+    table = section.xpath(".//table")[0]
+    header = [th.text_content() for th in table.xpath(".//thead//th")]
+    rows = [[td.text_content() for td in tr.xpath("td")] for tr in table.xpath(".//tbody/tr")]
+    shown = {r[header.index("tema-ID")]: int(r[header.index("segmenter")]) for r in rows}
+    expected = totals(load(store), "theme")
+    assert shown == dict(zip(expected["theme"], expected["segments"]))
+    share = {r[header.index("tema-ID")]: r[header.index("andel (%)")] for r in rows}
+    assert share["plan"] == "57,1"  # Norwegian decimal comma
+
+
+def test_machine_codings_are_marked_in_the_report(html, machine_html):
+    assert "maskin (regel og modell)" in machine_html  # § 15-1 evidence from a machine suggestion
+    assert "Grunnlag: bekreftede kodinger og maskinforslag." in machine_html
+    assert "maskin (regel" not in html
+
+
+def test_report_of_an_empty_store_still_renders(db):
+    page = render_report(load(db))
+    doc = lxml.html.fromstring(page)
+    assert "Det finnes ingen kodinger i grunnlaget ennå" in doc.text_content()
+    assert external_references(page) == []
+
+
+def test_xlsx_has_one_sheet_per_table(store, tmp_path):
+    data = load(store)
+    tables = report_tables(data)
+    path = write_xlsx(data, tmp_path / "r.xlsx", tables)
+    book = openpyxl.load_workbook(path)
+    assert len(book.sheetnames) == len(tables) == len({t.key for t in tables})
+    assert all(len(name) <= 31 for name in book.sheetnames)
+    sheet = book["Tema"]
+    header = [c.value for c in sheet[1]]
+    rows = {r[header.index("tema-ID")]: r[header.index("segmenter")] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["plan"] == 8 and rows["barriere"] == 3
+
+
+def test_sheet_names_are_safe_and_unique():
+    used: set[str] = set()
+    names = [sheet_name("§ 15-1: hva/planene [omtaler]?", used), sheet_name("x" * 40, used), sheet_name("x" * 40, used)]
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+    assert len(set(names)) == 3
+
+
+def test_csv_folder_has_one_file_per_table(store, tmp_path):
+    data = load(store)
+    files = write_csv_folder(data, tmp_path / "csv")
+    assert len(files) == len(report_tables(data))
+    tema = pd.read_csv(tmp_path / "csv" / "tema.csv", encoding="utf-8-sig")
+    assert dict(zip(tema["tema-ID"], tema["segmenter"]))["niva"] == 4
+    assert (tmp_path / "csv" / "tema.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads æøå right
+
+
+def test_cli_report_formats(store, tmp_path):
+    runner = CliRunner()
+    for args, target in ((["-o", str(tmp_path / "r.html")], tmp_path / "r.html"),
+                         (["--format", "xlsx", "-o", str(tmp_path / "r.xlsx")], tmp_path / "r.xlsx"),
+                         (["--format", "csv", "-o", str(tmp_path / "csv")], tmp_path / "csv" / "koder.csv"),
+                         (["--include-machine", "--kommune", "Fjordvik kommune", "-o", str(tmp_path / "f.html")],
+                          tmp_path / "f.html")):
+        result = runner.invoke(app, ["report", "--db", store, *args])
+        assert result.exit_code == 0, result.output
+        assert target.is_file()
+    filtered = (tmp_path / "f.html").read_text(encoding="utf-8")
+    assert "Nordby kommune" not in filtered and "Utvalg:" in filtered
+    missing = runner.invoke(app, ["report", "--db", str(tmp_path / "nope.db"), "-o", str(tmp_path / "x.html")])
+    assert missing.exit_code != 0 and not (tmp_path / "nope.db").exists()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed")
+def test_report_renders_offline_in_chromium(html, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    page_file = tmp_path / "rapport.html"
+    page_file.write_text(html, encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_file.as_uri())
+        assert page.title() == "Tematisk analyse"
+        assert page.locator("section#tema svg").count() >= 1
+        box = page.locator("section#tema svg").first.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 50  # the chart has a real size
+        page.screenshot(path=str(tmp_path / "rapport.png"), full_page=True)
+        browser.close()
+    assert requests == [page_file.as_uri()]
+    assert (tmp_path / "rapport.png").stat().st_size > 10_000
+
+
+
+def test_export_page_offers_every_download(store):
+    from streamlit.testing.v1 import AppTest
+
+    script = f"""
+from types import SimpleNamespace
+from qualcode.store.db import session_factory
+from qualcode.app import export_page
+export_page.render(SimpleNamespace(db={store!r}, factory=session_factory({store!r})))
+"""
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["HTML-rapport", "Excel (xlsx)", "CSV (zip)", "Prosjekt (.qdpx)", "Kodebok (.qdc)"]
+    assert "21 bekreftede kodinger" in " ".join(m.value for m in at.markdown)
