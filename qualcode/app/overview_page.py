@@ -1,0 +1,43 @@
+"""Oversikt: which documents the store holds and how far review has come, per document and per code."""
+from __future__ import annotations
+
+import streamlit as st
+
+from qualcode.app.widgets import number
+from qualcode.review.progress import code_counts, document_progress, overall
+
+
+def render(ctx) -> None:
+    st.title("Oversikt")
+    with ctx.factory() as session:
+        totals = overall(session, ctx.reviewer)
+        docs = document_progress(session)
+        codes = code_counts(session, ctx.codebook)
+    if docs.empty:
+        st.info("Databasen har ingen dokumenter ennå. Gå til **Import** for å legge inn planer og intervjuer.")
+        return
+    cols = st.columns(4)
+    cols[0].metric("Dokumenter", len(docs))
+    cols[1].metric("Segmenter å kode", totals["codable"])
+    share = totals["done"] / totals["codable"] if totals["codable"] else 0.0
+    cols[2].metric("Gjennomgått", totals["done"], help=f"{number(100 * share, 1)} % av segmentene")
+    cols[3].metric("Gjennomgått av deg", totals["mine"] if ctx.reviewer else "–")
+
+    st.subheader("Dokumenter")
+    shown = docs.assign(type=docs["type"].fillna("–"), informant=docs["informant"].fillna("–"),
+                        kommune=docs["kommune"].fillna(docs["fil"]), år=docs["år"].astype("Int64"))
+    st.dataframe(
+        shown[["kommune", "år", "type", "informant", "fil", "kodbare", "ferdig", "andel"]],
+        hide_index=True, width="stretch",
+        column_config={
+            "år": st.column_config.NumberColumn("år", format="%d"),
+            "kodbare": st.column_config.NumberColumn("segmenter å kode"),
+            "ferdig": st.column_config.NumberColumn("gjennomgått"),
+            "andel": st.column_config.ProgressColumn("fremdrift", min_value=0.0, max_value=1.0, format="percent"),
+        },
+    )
+
+    st.subheader("Koder")
+    st.caption("Forslag = segmenter der regler/modell foreslår koden; mulige = svakere forslag; "
+               "bekreftet/avvist = avgjort i gjennomgåtte segmenter.")
+    st.dataframe(codes, hide_index=True, width="stretch")
