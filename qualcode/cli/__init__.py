@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from qualcode.cli.app import UserError, app, err_console, state
-from qualcode.cli import coding_cmds, ingest_cmds  # noqa: F401  (register commands)
+from qualcode.cli import analysis_cmds, app_cmds, coding_cmds, ingest_cmds, model_cmds  # noqa: F401  (register commands)
 
 
 def main() -> None:

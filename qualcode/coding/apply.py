@@ -79,4 +79,13 @@ def code_new_segments(session: Session, coder: Coder, segments: list[schema.Segm
             written += 1
     record(session, "qualcode-rules", "code", "document", segments[0].document_id,
            codings=written, codebook_version=book.version)
+    written += _model_codings(session, coder, segments)
     return written
+
+
+# -- learned model: when the store holds a current model (see coding/training.py), it codes too
+def _model_codings(session: Session, coder: Coder, segments: list[schema.Segment]) -> int:
+    from qualcode.coding.training import apply_model, load_current_model
+
+    model = load_current_model(session, coder.codebook)
+    return 0 if model is None else apply_model(session, model, segments, rules=coder.rules)

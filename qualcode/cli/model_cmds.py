@@ -1,0 +1,195 @@
+"""Commands that learn from reviewers: train, evaluate, queue."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich import box
+from rich.table import Table
+
+from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
+
+# sklearn, spaCy and the store load inside the commands so `--help` stays fast.
+
+
+def _store(db: str | None) -> str:
+    from qualcode.store.db import default_db
+
+    db = db or default_db()
+    if "://" not in db and not Path(db).expanduser().is_file():
+        raise UserError(f"no store at {db}: run `qualcode run FOLDER` (or `qualcode demo`) first, or pass --db")
+    return db
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.3f}" if isinstance(x, float) else str(x)
+
+
+@app.command()
+def train(
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    codebook: Path = typer.Option(None, "--codebook", exists=True, dir_okay=False,
+                                  help="Codebook YAML (default: codebooks/barnevern.yaml)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (the same data and seed give the same model)."),
+    recode: bool = typer.Option(True, "--recode/--no-recode",
+                                help="Re-code segments not yet reviewed with the new model (the review queue reads these)."),
+) -> None:
+    """Train the model on every segment a reviewer marked done, plus the codebook's examples.
+
+    Only reviewers' decisions count as labels, never rule or model suggestions. The model
+    is stored as a new version tied to the codebook version; after a codebook change the
+    old model is not used until you train again.
+
+    Example: `qualcode train --db qualcode.db`
+    """
+    from qualcode.coding.apply import current_coder
+    from qualcode.coding.training import NothingToTrain, train_from_store
+    from qualcode.store import session_factory
+
+    factory = session_factory(_store(db))
+    coder = current_coder(codebook)
+    err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
+    try:
+        result = train_from_store(factory, actor="cli", coder=coder, seed=seed, apply=recode)
+    except NothingToTrain as err:
+        raise UserError(str(err)) from None
+    m = result.metrics
+    table = Table(title=f"Model {result.version}: inner cross-validation per code", title_justify="left")
+    for col in ("code", "pos", "blend", "thr", "calib", "κ CV", "κ rules"):
+        table.add_column(col, justify="left" if col == "code" else "right", no_wrap=True)
+    for code, v in m["codes"].items():
+        table.add_row(code, str(v["n_pos"]), f"{v['weight']:.2f}", f"{v['threshold']:.2f}",
+                      "yes" if v["calibrated"] else "no", _fmt(v["cv_kappa"]), _fmt(v["rule_kappa"]))
+    console.print(table)
+    console.print(
+        f"Trained on {result.n_labelled} labelled segment(s) + {m['n_examples']} codebook example(s) in "
+        f"{result.seconds:.1f} s. Codes where the model changes the rule decision: {m['codes_learned']}. "
+        f"Mean inner-CV kappa {_fmt(m['macro_cv_kappa'])} vs rules {_fmt(m['macro_rule_kappa'])} "
+        f"(codes with >= 5 positives; optimistic, chosen on these folds - use `qualcode evaluate --cv` "
+        f"for an honest estimate).", soft_wrap=True, highlight=False)
+    if recode:
+        console.print(f"Wrote {result.recoded} model coding(s) for segments not yet reviewed.")
+
+
+@app.command()
+def evaluate(
+    reference: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                     help='Labelled JSON Lines {"id", "text", "codes"}.'),
+    cv: int = typer.Option(None, "--cv", min=2, help="K-fold cross-validation of the trained model (same path as classify --train)."),
+    codebook: Path = typer.Option(None, "--codebook", exists=True, dir_okay=False,
+                                  help="Codebook YAML (default: codebooks/barnevern.yaml)."),
+    predictions: Path = typer.Option(None, "--predictions", exists=True, dir_okay=False,
+                                     help='Score these predictions {"id", "codes", "scores"} instead of coding.'),
+    output: Path = typer.Option(None, "-o", "--output", help="Write the predictions that were scored (JSON Lines)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the fold split and the model."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the summary as JSON."),
+) -> None:
+    """Score coding against reference labels: per-code precision, recall, F1, kappa, AP.
+
+    Without --cv the codebook's rules alone are scored (or the given --predictions);
+    with --cv K the model is trained and tested K times on the reference itself.
+    Macro kappa averages codes with >= 5 reference positives, exactly as score_codes.py.
+
+    Example: `qualcode evaluate dev.jsonl --cv 5 -o cv-predictions.jsonl`
+    """
+    from qualcode.cli.coding_cmds import read_jsonl, write_jsonl
+    from qualcode.coding.evaluation import cross_validate, score
+
+    if cv is not None and predictions is not None:
+        raise UserError("give either --cv or --predictions, not both")
+    records = read_jsonl(reference, ("id", "text", "codes"))
+    if not records:
+        raise UserError(f"{reference}: no records")
+    started = time.perf_counter()
+    if predictions is not None:
+        preds = read_jsonl(predictions, ("id",))
+        what = f"predictions from {predictions}"
+    else:
+        from qualcode.coding.apply import current_coder
+
+        coder = current_coder(codebook)
+        err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
+        if cv is None:
+            from qualcode.coding.rules import predict_records
+
+            preds = predict_records(records, coder.rules)
+            what = "codebook rules alone"
+        else:
+            preds = cross_validate(records, cv, coder, seed=seed,
+                                   progress=lambda i, k: err_console.print(f"fold {i}/{k} done", highlight=False))
+            what = f"{cv}-fold cross-validation (seed {seed})"
+    try:
+        report = score(records, preds)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if output is not None:
+        write_jsonl(preds, output)
+    if as_json:
+        typer.echo(json.dumps(report.summary))
+        return
+    for level, rows in (("code", report.codes()), ("theme", report.themes())):
+        table = Table(title=f"{reference.name}: {what} — per {level}", title_justify="left", box=box.SIMPLE_HEAD,
+                      pad_edge=False, collapse_padding=True)
+        for col in (level, "sup", "pred", "P", "R", "F1", "kappa", "AP"):
+            table.add_column(col, justify="left" if col == level else "right", no_wrap=True)
+        for row in rows.itertuples(index=False):
+            cells = [row.key, str(row.support), str(row.predicted), _fmt(row.precision), _fmt(row.recall),
+                     _fmt(row.f1), _fmt(row.kappa), _fmt(row.ap)]
+            table.add_row(*[f"[dim]{c}[/dim]" if row.support < 5 else c for c in cells])
+        console.print(table)
+    codes = report.codes()
+    scored = codes[codes["support"] >= 5]
+    console.print(f"Macro precision {scored['precision'].mean():.3f}, recall {scored['recall'].mean():.3f}, "
+                  f"F1 {scored['f1'].mean():.3f} over {len(scored)} code(s) with >= 5 positives "
+                  f"(dimmed rows are not averaged); {time.perf_counter() - started:.1f} s.", highlight=False)
+    console.print(json.dumps(report.summary), highlight=False, soft_wrap=True)
+    if output is not None:
+        err_console.print(f"Predictions → {output}")
+
+
+@app.command()
+def queue(
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    n: int = typer.Option(20, "-n", min=1, help="How many segments to list."),
+    codebook: Path = typer.Option(None, "--codebook", exists=True, dir_okay=False,
+                                  help="Codebook YAML (default: codebooks/barnevern.yaml)."),
+) -> None:
+    """List the segments whose review would teach the model most (the review app's order).
+
+    Segments where a code's probability sits near its threshold come first, rare codes
+    count extra; segments already marked done are left out. Without a current model the
+    rule scores are used.
+
+    Example: `qualcode queue -n 10`
+    """
+    from sqlalchemy import select
+
+    from qualcode.coding.active import review_queue
+    from qualcode.coding.codebook import load_codebook
+    from qualcode.store import schema, session_factory
+
+    book = load_codebook(codebook)
+    with session_factory(_store(db))() as session:
+        items = review_queue(session, n, book)
+        info = {sid: (name, text) for sid, name, text in session.execute(
+            select(schema.Segment.id, schema.Document.file_name, schema.Segment.text)
+            .join(schema.Document, schema.Segment.document_id == schema.Document.id)
+            .where(schema.Segment.id.in_([i.segment_id for i in items])))}
+    if not items:
+        console.print("Nothing to review: every codable segment is marked done (or the store is empty).")
+        return
+    table = Table(title=f"Next {len(items)} segment(s) to review", title_justify="left")
+    for col in ("#", "segment", "priority", "why", "document: text"):
+        table.add_column(col, justify="right" if col in ("#", "segment", "priority") else "left",
+                         ratio=None if col in ("#", "segment", "priority") else 1)
+    for rank, item in enumerate(items, start=1):
+        name, text = info.get(item.segment_id, ("?", ""))
+        snippet = " ".join(text.split())
+        snippet = snippet[:100] + ("…" if len(snippet) > 100 else "")
+        table.add_row(str(rank), str(item.segment_id), f"{item.priority:.3f}", item.reason,
+                      f"[dim]{name}:[/dim] {snippet}")
+    console.print(table)

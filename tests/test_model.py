@@ -1,0 +1,213 @@
+"""The learned coder on a tiny codebook whose rules miss a word the labels teach."""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from qualcode.coding.codebook import Codebook
+from qualcode.coding.evaluation import binary_kappa
+from qualcode.coding.model import MIN_LABELLED, CodeModel, classify_with_training, rule_prior
+from qualcode.coding.rules import RuleCoder
+
+BOOK = """
+name: Test
+version_label: "test v1"
+themes:
+  - id: dyr
+    name: Dyr
+    codes:
+      - id: dyr.hund
+        name: Hund
+        definition: Tekst om hunder og valper.
+        patterns: ["hund*"]
+        examples: ["Hunden løp over plenen.", "Vi har en liten hund hjemme."]
+      - id: dyr.katt
+        name: Katt
+        definition: Tekst om katter.
+        patterns: ["katt*"]
+  - id: mat
+    name: Mat
+    codes:
+      - id: mat.frukt
+        name: Frukt
+        definition: Tekst om frukt.
+        patterns: ["eple*", "pære*"]
+"""
+
+FILLER = ["Været var fint i dag.", "Kommunen har vedtatt en ny plan.", "Skolen åpner igjen i august.",
+          "Bussen kom for sent.", "Møtet varte i to timer.", "Biblioteket har fått nye bøker."]
+DOG = ["Hunden bjeffet hele natten.", "Naboen har kjøpt en hund.", "Valpen sov i kurven.",
+       "Valpene lekte i hagen.", "En valp trenger mye tilsyn."]  # "valp" is not in the rules
+CAT = ["Katten satt i vinduet.", "Vi passer naboens katt."]
+FRUIT = ["Hun spiste et eple.", "Pæra var moden."]
+
+
+def make(n: int, seed: int) -> tuple[list[str], list[set[str]]]:
+    """Texts with known codes: a dog sentence (half of them about puppies), cat, fruit, filler."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        parts, codes = rng.sample(FILLER, 2), set()
+        if rng.random() < 0.35:
+            parts.append(rng.choice(DOG)); codes.add("dyr.hund")
+        if rng.random() < 0.25:
+            parts.append(rng.choice(CAT)); codes.add("dyr.katt")
+        if rng.random() < 0.25:
+            parts.append(rng.choice(FRUIT)); codes.add("mat.frukt")
+        rng.shuffle(parts)
+        texts.append(" ".join(parts)); labels.append(codes)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def book() -> Codebook:
+    return Codebook.from_yaml_text(BOOK)
+
+
+@pytest.fixture(scope="module")
+def rules(book) -> RuleCoder:
+    return RuleCoder(book)
+
+
+@pytest.fixture(scope="module")
+def fitted(book, rules) -> CodeModel:
+    texts, labels = make(120, seed=1)
+    return CodeModel(seed=0).fit(texts, labels, book, rules=rules)
+
+
+def rule_decisions(rules, texts, code):
+    return np.array([any(s.code == code and s.score >= 0.5 for s in sugs) for sugs in rules.code_texts(texts)])
+
+
+def test_rule_prior_keeps_the_rule_decision_at_half():
+    scores = np.array([[0.0, 0.3, 0.5, 0.75, 1.0]])
+    for m in (0.3, 0.5, 0.8):
+        prior = rule_prior(scores, np.full(5, m))
+        assert np.all((prior >= 0.5) == (scores >= m))
+        assert np.all((prior >= 0) & (prior <= 1))
+        assert np.all(np.diff(prior[0]) >= 0)  # monotone
+
+
+def test_learns_what_the_rules_miss(fitted, rules):
+    """dyr.hund rules only know "hund"; labels also mark puppies - the model must pick that up."""
+    texts, labels = make(150, seed=2)
+    truth = np.array(["dyr.hund" in ls for ls in labels])
+    proba = fitted.predict_proba(texts, rules=rules)
+    j = fitted.code_ids.index("dyr.hund")
+    learned = proba[:, j] >= fitted.thresholds["dyr.hund"]
+    assert fitted.fits["dyr.hund"].weight > 0
+    assert binary_kappa(truth, learned) > binary_kappa(truth, rule_decisions(rules, texts, "dyr.hund")) + 0.2
+
+
+def test_probabilities_and_thresholds_are_in_unit_interval(fitted, rules):
+    texts, _ = make(60, seed=3)
+    proba = fitted.predict_proba(texts, rules=rules)
+    assert proba.shape == (60, 3)
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert all(0 < t < 1 for t in fitted.thresholds.values())
+    assert fitted.fits["dyr.hund"].platt is not None  # enough positives and negatives to calibrate
+    assert fitted.n_examples == 2  # the codebook's example sentences were used
+
+
+def test_calibration_is_roughly_honest(fitted, rules):
+    """Among held-out texts given >= 0.8 for dyr.hund, most really are about dogs (and few below 0.2)."""
+    texts, labels = make(300, seed=4)
+    p = fitted.predict_proba(texts, rules=rules)[:, fitted.code_ids.index("dyr.hund")]
+    truth = np.array(["dyr.hund" in ls for ls in labels])
+    assert truth[p >= 0.8].mean() > 0.8
+    assert truth[p <= 0.2].mean() < 0.2
+
+
+def test_few_labels_keep_the_rule_decisions(book, rules):
+    texts, labels = make(MIN_LABELLED - 10, seed=5)
+    model = CodeModel(seed=0).fit(texts, labels, book, rules=rules)
+    test_texts, _ = make(80, seed=6)
+    decided = model.decide(model.predict_proba(test_texts, rules=rules))
+    for code in model.code_ids:
+        assert model.fits[code].weight == 0
+        ours = np.array([code in codes for codes in decided])
+        assert np.array_equal(ours, rule_decisions(rules, test_texts, code))
+
+
+def test_fit_is_reproducible_and_survives_bytes(book, rules, fitted):
+    texts, labels = make(120, seed=1)
+    again = CodeModel(seed=0).fit(texts, labels, book, rules=rules)
+    test_texts, _ = make(40, seed=7)
+    a = fitted.predict_proba(test_texts, rules=rules)
+    assert np.allclose(a, again.predict_proba(test_texts, rules=rules))
+    loaded = CodeModel.from_bytes(fitted.to_bytes())
+    assert loaded.codebook_version == book.version
+    assert np.allclose(a, loaded.predict_proba(test_texts, rules=rules))
+
+
+def test_loaded_model_refuses_rules_of_another_codebook(fitted):
+    other = Codebook.from_yaml_text(BOOK.replace('"test v1"', '"test v2"'))
+    loaded = CodeModel.from_bytes(fitted.to_bytes())
+    with pytest.raises(ValueError, match="retrain"):
+        loaded.predict_proba(["Hunden sov."], rules=RuleCoder(other))
+    with pytest.raises(ValueError, match="rules"):
+        loaded.predict_proba(["Hunden sov."])  # no rule coder bound after loading
+
+
+def test_predict_records_shape(fitted, rules):
+    records = [{"id": "a", "text": "Valpen bjeffet. Hun spiste et eple."}, {"id": "b", "text": ""}]
+    out = fitted.predict_records(records, rules=rules)
+    assert [r["id"] for r in out] == ["a", "b"]
+    for rec in out:
+        assert set(rec["scores"]) == set(fitted.code_ids)
+        assert set(rec["codes"]) <= set(fitted.code_ids)
+        assert all(rec["scores"][c] >= fitted.thresholds[c] - 1e-4 for c in rec["codes"])
+    assert "mat.frukt" in out[0]["codes"]
+
+
+class _Coder:  # what current_coder() returns, minus the NLP name
+    def __init__(self, book, rules):
+        self.codebook, self.rules = book, rules
+
+
+def test_classify_with_training_ignores_unknown_codes(book, rules):
+    texts, labels = make(60, seed=8)
+    train = [{"id": str(i), "text": t, "codes": sorted(ls) + ["ukjent.kode"]} for i, (t, ls) in enumerate(zip(texts, labels))]
+    out = classify_with_training(_Coder(book, rules), train, [{"id": "x", "text": "Katten sov."}])
+    assert out[0]["id"] == "x" and "dyr.katt" in out[0]["codes"]
+    assert "ukjent.kode" not in out[0]["scores"]
+
+
+def test_classify_train_cli_contract(tmp_path, book, rules):
+    from qualcode.cli import app
+
+    yaml_path = tmp_path / "book.yaml"
+    yaml_path.write_text(BOOK, encoding="utf-8")
+    texts, labels = make(80, seed=9)
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"id": f"t{i}", "text": t, "codes": sorted(ls)}, ensure_ascii=False) + "\n"
+                             for i, (t, ls) in enumerate(zip(texts, labels))), encoding="utf-8")
+    new_texts, _ = make(12, seed=10)
+    segs = tmp_path / "segs.jsonl"
+    segs.write_text("".join(json.dumps({"id": f"s{i}", "text": t}, ensure_ascii=False) + "\n"
+                            for i, t in enumerate(new_texts)), encoding="utf-8")
+    out = tmp_path / "pred.jsonl"
+    result = CliRunner().invoke(app, ["classify", str(segs), "--train", str(train), "--codebook", str(yaml_path),
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    preds = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [p["id"] for p in preds] == [f"s{i}" for i in range(12)]  # one line per input line, in order
+    book_ids = set(book.code_ids)
+    for p in preds:
+        assert set(p) == {"id", "codes", "scores"}
+        assert set(p["scores"]) == book_ids and set(p["codes"]) <= book_ids
+        assert all(0.0 <= v <= 1.0 for v in p["scores"].values())
+    # the CLI is exactly classify_with_training on the same inputs
+    direct = classify_with_training(_Coder(book, rules), [json.loads(x) for x in train.read_text().splitlines()],
+                                    [json.loads(x) for x in segs.read_text().splitlines()])
+    assert [p["codes"] for p in preds] == [d["codes"] for d in direct]
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "x", "text": "uten koder"}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", str(segs), "--train", str(bad), "--codebook", str(yaml_path)])
+    assert result.exit_code != 0
+    assert "codes" in str(result.exception) or "codes" in result.output

@@ -1,0 +1,173 @@
+"""Training from a real store: labels only from reviewers, versioned artefacts, stale models refused."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, update
+from typer.testing import CliRunner
+
+from qualcode.coding import training
+from qualcode.coding.apply import code_new_segments, current_coder
+from qualcode.coding.training import (NothingToTrain, apply_model, current_or_retrained, load_current_model,
+                                      model_status, train_from_store, training_data)
+from qualcode.review.actions import mark_done
+from qualcode.store import schema, session_factory
+from test_model import BOOK, make
+
+
+def add_document(factory, coder, texts: list[str], name: str = "plan") -> list[int]:
+    """One document whose paragraphs are ``texts``, coded like `qualcode run` codes it."""
+    with factory.begin() as session:
+        doc = schema.Document(content_hash=name, file_name=f"{name}.txt", source_path=f"{name}.txt", size_bytes=1,
+                              page_count=1, engine="test", text="\n\n".join(texts))
+        session.add(doc)
+        session.flush()
+        segs, pos = [], 0
+        for i, text in enumerate(texts):
+            segs.append(schema.Segment(document_id=doc.id, seq=i, kind="paragraph", start=pos, end=pos + len(text),
+                                       page_start=1, page_end=1, text=text))
+            pos += len(text) + 2
+        session.add_all(segs)
+        session.flush()
+        code_new_segments(session, coder, segs)
+        return [s.id for s in segs]
+
+
+def fake_model_codings(factory, ids: list[int], code: str) -> None:
+    """Unreviewed machine codings that are wrong on purpose: they must never become labels."""
+    with factory.begin() as session:
+        session.add_all(schema.Coding(segment_id=i, code=code, source="model", applied=True, score=0.99,
+                                      model_version="fake", created_by="qualcode-model") for i in ids)
+
+
+@pytest.fixture
+def setup(db, tmp_path):
+    path = tmp_path / "book.yaml"
+    path.write_text(BOOK, encoding="utf-8")
+    training._CACHE.clear()
+    texts, labels = make(60, seed=11)
+    factory = session_factory(db)
+    coder = current_coder(path)
+    ids = add_document(factory, coder, texts)
+    return factory, coder, ids, labels, tmp_path
+
+
+def review(factory, ids, labels, n: int) -> None:
+    for sid, codes in list(zip(ids, labels))[:n]:
+        mark_done(factory, sid, "anna", 0, accept_codes=sorted(codes))
+
+
+def test_no_reviews_means_nothing_to_train(setup, db):
+    factory, coder, ids, _, _ = setup
+    fake_model_codings(factory, ids, "mat.frukt")
+    with pytest.raises(NothingToTrain, match="no reviewed segments"):
+        train_from_store(factory, coder=coder)
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(schema.ModelArtifact)) == 0
+
+    from qualcode.cli import app
+    result = CliRunner().invoke(app, ["train", "--db", db, "--codebook", str(setup[4] / "book.yaml")])
+    assert result.exit_code != 0
+    assert "no reviewed segments" in str(result.exception)
+
+
+def test_training_data_is_reviewer_labels_only(setup):
+    factory, coder, ids, labels, _ = setup
+    fake_model_codings(factory, ids, "mat.frukt")
+    review(factory, ids, labels, 45)
+    with factory() as session:
+        seg_ids, texts, label_sets = training_data(session, coder.codebook)
+    assert seg_ids == ids[:45]
+    assert label_sets == labels[:45]  # the wrong model codings added nothing
+
+
+def test_train_store_load_and_recode(setup):
+    factory, coder, ids, labels, _ = setup
+    review(factory, ids, labels, 45)
+    result = train_from_store(factory, "anna", coder=coder, apply=True)
+    assert result.n_labelled == 45 and result.recoded > 0
+    assert set(result.metrics["thresholds"]) == set(coder.codebook.code_ids)
+    with factory() as session:
+        art = session.scalar(select(schema.ModelArtifact))
+        assert (art.version, art.codebook_version, art.n_labelled) == (result.version, coder.codebook.version, 45)
+        assert session.scalar(select(schema.AuditEntry.entity_id).where(schema.AuditEntry.action == "train")) \
+            == result.version
+        model = load_current_model(session, coder.codebook)
+        assert model is not None and model.version == result.version
+        rows = session.execute(select(schema.Coding).where(schema.Coding.source == "model")).scalars().all()
+        assert {r.segment_id for r in rows} <= set(ids[45:])  # reviewed segments keep their pre-review codings
+        assert all(r.model_version == result.version for r in rows)
+        for r in rows:
+            assert 0.0 <= r.score <= 1.0
+            if abs(r.score - model.thresholds[r.code]) > 1e-3:  # stored scores are rounded to 4 places
+                assert r.applied == (r.score > model.thresholds[r.code])
+            assert r.applied or r.score > training.KEEP_WEAK_ABOVE
+        assert session.scalar(select(func.count()).select_from(schema.AuditEntry).where(
+            schema.AuditEntry.action == "code", schema.AuditEntry.entity == "model")) >= 1
+
+
+def test_stale_model_is_refused_then_retrained(setup):
+    factory, coder, ids, labels, tmp_path = setup
+    review(factory, ids, labels, 45)
+    first = train_from_store(factory, coder=coder)
+    changed = tmp_path / "book2.yaml"
+    changed.write_text(BOOK.replace('patterns: ["katt*"]', 'patterns: ["katt*", "kattunge*"]'), encoding="utf-8")
+    coder2 = current_coder(changed)
+    assert coder2.codebook.version != coder.codebook.version
+    with factory() as session:
+        status = model_status(session, coder2.codebook)
+        assert status.model is None and status.version == first.version
+        assert "stale" in status.reason and coder2.codebook.version in status.reason
+        assert load_current_model(session, coder2.codebook) is None
+    # the pipeline hook must not use it either: new segments get rule codings only
+    add_document(factory, coder2, ["Hunden sov i sola."], name="ny")
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(schema.Coding).where(schema.Coding.source == "model")) == 0
+    status = current_or_retrained(factory, coder2)
+    assert status.model is not None and status.version != first.version
+    with factory() as session:
+        assert model_status(session, coder2.codebook).version == status.version
+        assert session.scalar(select(schema.ModelArtifact.codebook_version).where(
+            schema.ModelArtifact.version == status.version)) == coder2.codebook.version
+
+
+def test_damaged_payload_is_refused(setup):
+    factory, coder, ids, labels, _ = setup
+    review(factory, ids, labels, 45)
+    result = train_from_store(factory, coder=coder)
+    training._CACHE.clear()
+    with factory.begin() as session:
+        session.execute(update(schema.ModelArtifact).values(payload=b"not a model"))
+    with factory() as session:
+        status = model_status(session, coder.codebook)
+    assert status.model is None and "damaged" in status.reason and status.version == result.version
+
+
+def test_pipeline_writes_model_codings_for_new_segments(setup):
+    factory, coder, ids, labels, _ = setup
+    review(factory, ids, labels, 45)
+    result = train_from_store(factory, coder=coder)
+    new_ids = add_document(factory, coder, ["Valpen sov i kurven. Været var fint.", "Bussen kom for sent."], name="ny")
+    with factory() as session:
+        rows = session.execute(select(schema.Coding.segment_id, schema.Coding.code, schema.Coding.applied,
+                                      schema.Coding.model_version).where(schema.Coding.source == "model")).all()
+    assert rows and {r.segment_id for r in rows} <= set(new_ids)
+    assert {r.model_version for r in rows} == {result.version}
+    # the model learned "valp" from the reviewers (the rules only know "hund")
+    assert (new_ids[0], "dyr.hund", True) in {(r.segment_id, r.code, r.applied) for r in rows}
+
+
+def test_apply_model_supersedes_older_model_codings(setup):
+    factory, coder, ids, labels, _ = setup
+    review(factory, ids, labels, 45)
+    result = train_from_store(factory, coder=coder)
+    with factory() as session:
+        model = load_current_model(session, coder.codebook)
+    for _ in range(2):
+        with factory.begin() as session:
+            segs = session.scalars(select(schema.Segment).where(schema.Segment.id.in_(ids[50:]))).all()
+            apply_model(session, model, list(segs), rules=coder.rules)
+    with factory() as session:
+        active = session.execute(select(schema.Coding.segment_id, schema.Coding.code).where(
+            schema.Coding.source == "model", schema.Coding.active)).all()
+    assert len(active) == len(set(active))  # one active model coding per segment and code
+    assert result.version
