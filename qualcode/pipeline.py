@@ -13,9 +13,15 @@ def start_run(factory, command: str, *, code: bool = True, codebook_path=None) -
     if code:
         from qualcode.coding.apply import current_coder
 
+        from qualcode.coding.training import model_status
+
         coder = current_coder(codebook_path)
         run.nlp_pipeline = coder.pipeline
         run.codebook_version = coder.codebook.version
+        with factory() as session:
+            status = model_status(session, coder.codebook)
+        run.model_version = status.version if status.usable else None
+        run.stats = {"model": status.reason}
     with factory.begin() as session:
         session.add(run)
     return run
@@ -25,7 +31,7 @@ def finish_run(factory, run: schema.Run, stats: Mapping[str, int]) -> None:
     with factory.begin() as session:
         row = session.get(schema.Run, run.id)
         row.finished_at = utcnow()
-        row.stats = dict(stats)
+        row.stats = {**(row.stats or {}), **dict(stats)}
 
 
 def coding_hook(run: schema.Run, codebook_path=None):

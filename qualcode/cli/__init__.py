@@ -4,7 +4,12 @@ from __future__ import annotations
 import sys
 
 from qualcode.cli.app import UserError, app, err_console, state
-from qualcode.cli import analysis_cmds, app_cmds, coding_cmds, ingest_cmds, model_cmds  # noqa: F401  (register commands)
+# Importing a module registers its commands; `--help` lists them in this order (the order of a day's work).
+from qualcode.cli import ingest_cmds  # noqa: E402,F401,I001  demo, run, extract, status
+from qualcode.cli import coding_cmds  # noqa: E402,F401  classify
+from qualcode.cli import model_cmds  # noqa: E402,F401  train, evaluate, queue
+from qualcode.cli import app_cmds  # noqa: E402,F401  app
+from qualcode.cli import analysis_cmds  # noqa: E402,F401  report, export, import
 
 
 def main() -> None:
