@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from qualcode.documents import ExtractedDocument, Segment
 from qualcode.extract import ExtractionError, extract_file
 from qualcode.manifest import MANIFEST_NAME, ManifestRow, read_manifest, year_from_path
+from qualcode.privacy.pseudonymise import NAMES_FILE
 from qualcode.segment import segment_document
 from qualcode.store import schema
 from qualcode.store.audit import record
@@ -81,7 +82,8 @@ def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[FileResult]]
             continue
         manifests: dict[Path, dict[str, ManifestRow] | None] = {}
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            if any(part.startswith(".") for part in path.relative_to(root).parts) or path.name == MANIFEST_NAME:
+            hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+            if hidden or path.name in (MANIFEST_NAME, NAMES_FILE):  # a names file holds real names: never a document
                 continue
             listing = _governing_manifest(path, root, manifests)
             if listing is not None:
@@ -109,16 +111,29 @@ def _governing_manifest(path: Path, root: Path, cache: dict) -> tuple[Path, dict
     return None
 
 
-def prepare(path: Path, doc_type: str | None = None) -> Prepared:
-    """Extract and segment one file; raises ExtractionError with a one-line reason."""
+def prepare(path: Path, doc_type: str | None = None, pseudonymise: bool = True,
+            names_file: Path | None = None) -> Prepared:
+    """Extract and segment one file; raises ExtractionError with a one-line reason.
+
+    Transcripts are pseudonymised right after extraction, before segmenting, so no
+    segment, store row or printout ever holds the original names and numbers; the
+    mapping goes into ``Prepared.pseudonyms`` (local store only).  Plans are public
+    documents and are left as they are.
+    """
     document = extract_file(path, doc_type=doc_type)
-    return Prepared(document, segment_document(document))
+    pseudonyms: list[tuple[str, str, str]] = []
+    if pseudonymise and document.is_transcript:
+        from qualcode.privacy import load_names, pseudonymise_document
+
+        document, pseudonyms = pseudonymise_document(document, load_names(path, names_file))
+    return Prepared(document, segment_document(document), pseudonyms)
 
 
-def _prepare_safely(path: Path, doc_type: str | None) -> Prepared | str:
+def _prepare_safely(path: Path, doc_type: str | None, pseudonymise: bool = True,
+                    names_file: Path | None = None) -> Prepared | str:
     """Worker entry point: a result, or the reason the file failed (never an exception)."""
     try:
-        return prepare(path, doc_type)
+        return prepare(path, doc_type, pseudonymise, names_file)
     except ExtractionError as err:
         return str(err)
     except Exception as err:  # a bug or a truly odd file: report it, keep the batch going
@@ -126,8 +141,9 @@ def _prepare_safely(path: Path, doc_type: str | None) -> Prepared | str:
         return f"could not read the file ({type(err).__name__}: {err})".splitlines()[0]
 
 
-def _prepared_stream(files: list[SourceFile], workers: int) -> Iterator[tuple[SourceFile, Prepared | str]]:
-    jobs = [(f.path, f.meta.type if f.meta else None) for f in files]
+def _prepared_stream(files: list[SourceFile], workers: int, pseudonymise: bool = True,
+                     names_file: Path | None = None) -> Iterator[tuple[SourceFile, Prepared | str]]:
+    jobs = [(f.path, f.meta.type if f.meta else None, pseudonymise, names_file) for f in files]
     if workers <= 1 or len(files) < 3:
         for source, job in zip(files, jobs):
             yield source, _prepare_safely(*job)
@@ -149,8 +165,14 @@ def ingest(
     workers: int = 1,
     on_new_segments: SegmentHook | None = None,
     progress: Callable[[FileResult], None] | None = None,
+    pseudonymise: bool = True,
+    names_file: Path | None = None,
 ) -> list[FileResult]:
-    """Ingest every supported file under ``paths``; one result per file, in order."""
+    """Ingest every supported file under ``paths``; one result per file, in order.
+
+    ``pseudonymise=False`` stores transcripts as they are (for sources already anonymised);
+    ``names_file`` lists names to replace besides those found automatically.
+    """
     files, results = discover(paths)
     for result in results:
         progress and progress(result)
@@ -171,7 +193,7 @@ def ingest(
         results.append(result)
         progress and progress(result)
     digests = {id(source): digest for source, digest in todo}
-    for source, outcome in _prepared_stream([s for s, _ in todo], workers):
+    for source, outcome in _prepared_stream([s for s, _ in todo], workers, pseudonymise, names_file):
         if isinstance(outcome, str):
             result = FileResult(source.path, "failed", outcome)
         else:
@@ -224,8 +246,8 @@ def _segment_row(document_id: int, seq: int, s: Segment) -> schema.Segment:
         document_id=document_id, seq=seq, kind=s.kind, start=s.start, end=s.end,
         page_start=s.page_start, page_end=s.page_end, text=s.text, role=s.role,
         speaker=s.speaker, turn=s.turn, timestamp=s.timestamp,
-        # interviewer turns are context, not data; headings carry no claims to code
-        codable=s.role != "interviewer" and s.kind != "heading",
+        # interviewer turns are context, not data; headings and a transcript's notes carry no claims
+        codable=s.role != "interviewer" and s.kind not in ("heading", "note"),
     )
 
 

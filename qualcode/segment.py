@@ -72,18 +72,63 @@ def segment_document(doc: ExtractedDocument) -> list[Segment]:
 
 
 def segment_turns(doc: ExtractedDocument) -> list[Segment]:
-    """Hook for interview transcripts: one segment per speaker turn.
+    """Interview transcripts: one segment per speaker turn, text outside turns as notes.
 
-    Turn detection lives elsewhere and fills ``doc.turns``; refine this (e.g. split very
-    long answers) without touching the block path above.
+    A segment holds what was said — the speaker label and timestamp are left out (they are
+    the segment's ``speaker`` and ``timestamp``).  A long turn is cut at its paragraphs,
+    and a very long paragraph into runs of sentences; every piece keeps the turn number.
+    Text outside the turns (title, metadata, "[Slutt på opptak]") becomes ``note``
+    segments, which are not coded.
     """
+    from qualcode.extract.transcript import content_start
+
     out = []
     for t in doc.turns:
-        text = doc.text[t.start:t.end]
-        page = _page_of(doc, t.start)
-        out.append(Segment("turn", t.start, t.end, page, _page_of(doc, max(t.start, t.end - 1)), text,
-                           role=t.role, speaker=t.speaker, turn=t.turn, timestamp=t.timestamp))
-    return out
+        begin = content_start(doc.text, t.start, t.end)
+        for start, end in _turn_pieces(doc.text, begin, t.end):
+            out.append(Segment("turn", start, end, _page_of(doc, start), _page_of(doc, max(start, end - 1)),
+                               doc.text[start:end], role=t.role, speaker=t.speaker, turn=t.turn,
+                               timestamp=t.timestamp))
+    for start, end, block in _outside_turns(doc):
+        kind = "heading" if block.kind == "heading" and (start, end) == (block.start, block.end) else "note"
+        out.append(Segment(kind, start, end, _page_of(doc, start), _page_of(doc, max(start, end - 1)),
+                           doc.text[start:end]))
+    return sorted(out, key=lambda seg: seg.start)
+
+
+def _turn_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) spans of one turn: whole, or per paragraph (and sentence runs) when long."""
+    if len(split_sentences(text[start:end], start)) <= MAX_SENTENCES:
+        return [(start, end)]
+    pieces = []
+    for para in re.finditer(r"\S(?:.*?\S)??(?=\s*\n\s*\n|\s*$)", text[start:end], re.DOTALL):
+        p_start, p_end = start + para.start(), start + para.end()
+        sentences = split_sentences(text[p_start:p_end], p_start)
+        if len(sentences) <= MAX_SENTENCES:
+            pieces.append((p_start, p_end))
+        else:
+            pieces += [(group[0][0], group[-1][1]) for group in _groups(sentences)]
+    return pieces
+
+
+def _outside_turns(doc: ExtractedDocument):
+    """(start, end, block) of the parts of blocks no turn covers, trimmed of blank space."""
+    turns = sorted((t.start, t.end) for t in doc.turns)
+    for block in doc.blocks:
+        cursor = block.start
+        for t_start, t_end in turns:
+            if t_end <= cursor or t_start >= block.end:
+                continue
+            yield from _trimmed(doc.text, cursor, min(t_start, block.end), block)
+            cursor = max(cursor, t_end)
+        yield from _trimmed(doc.text, cursor, block.end, block)
+
+
+def _trimmed(text: str, start: int, end: int, block: Block):
+    piece = text[start:end]
+    if piece.strip():
+        lead = len(piece) - len(piece.lstrip())
+        yield start + lead, start + len(piece.rstrip()), block
 
 
 def _page_of(doc: ExtractedDocument, offset: int) -> int:

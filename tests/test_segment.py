@@ -89,7 +89,9 @@ def test_transcript_turns_go_through_the_turn_hook():
         Turn(0, 23, 1, "I", "interviewer"), Turn(25, len(text), 2, "A", "informant", "00:01:02"),
     ])
     segments = segment_document(doc)
-    assert [(s.kind, s.role, s.turn, s.text) for s in segments] == [
-        ("turn", "interviewer", 1, "I: Hvordan jobber dere?"), ("turn", "informant", 2, "A: Vi samarbeider tett."),
+    # the label moves to `speaker`; the segment holds what was said, still a slice of the frozen text
+    assert [(s.kind, s.role, s.turn, s.speaker, s.text) for s in segments] == [
+        ("turn", "interviewer", 1, "I", "Hvordan jobber dere?"), ("turn", "informant", 2, "A", "Vi samarbeider tett."),
     ]
+    assert all(text[s.start:s.end] == s.text for s in segments)
     assert segments[1].timestamp == "00:01:02"

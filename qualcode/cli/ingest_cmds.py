@@ -18,6 +18,12 @@ from qualcode.store.db import default_db
 # and `classify` start fast.
 
 STATUS_STYLE = {"ingested": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
+PSEUDONYMISE_HELP = ("Replace names, phone numbers, e-mail and street addresses and fødselsnummer in interview "
+                     "transcripts with placeholders ([PERSON 1], …) before anything is stored or printed; the "
+                     "mapping stays in the local store and is never exported. Plans are public documents and "
+                     "are not pseudonymised. Use --no-pseudonymise only for transcripts already anonymised.")
+NAMES_HELP = ("A text file with names to replace, one per line (besides those found automatically). "
+              "Also read: the file named by $QUALCODE_NAMES and a names.txt beside the files.")
 
 
 def _progress() -> Progress:
@@ -25,7 +31,8 @@ def _progress() -> Progress:
                     console=err_console, transient=True)
 
 
-def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True) -> list:
+def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, pseudonymise: bool = True,
+                 names_file: Path | None = None) -> list:
     """Ingest with a progress bar; shared by `run` and `demo`."""
     from qualcode.ingest import FileResult, discover, ingest
     from qualcode.pipeline import coding_hook, finish_run, start_run
@@ -44,7 +51,8 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True) ->
             if result.status == "failed":
                 bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}", soft_wrap=True, highlight=False)
 
-        results = ingest(factory, paths, run, workers=workers, on_new_segments=hook, progress=tick)
+        results = ingest(factory, paths, run, workers=workers, on_new_segments=hook, progress=tick,
+                         pseudonymise=pseudonymise, names_file=names_file)
     finish_run(factory, run, Counter(r.status for r in results))
     return results
 
@@ -73,6 +81,8 @@ def run(
     workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Processes that read PDFs in parallel."),
     code: bool = typer.Option(True, "--code/--no-code", help="Code new segments with the codebook (and model)."),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file failed."),
+    pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise", help=PSEUDONYMISE_HELP),
+    names: Path = typer.Option(None, "--names", help=NAMES_HELP, exists=True, dir_okay=False),
 ) -> None:
     """Ingest plans and transcripts into the store, then code every new segment.
 
@@ -80,12 +90,13 @@ def run(
     `manifest.csv` beside the files (columns file, municipality, year, type,
     informant_role, size_class) describes them; a folder named after a year
     (corpus/2025/) sets the year. A file that cannot be read is reported with
-    the reason and the batch goes on.
+    the reason and the batch goes on. Interview transcripts are split into
+    speaker turns (only informant turns are coded) and pseudonymised.
 
     Example: `qualcode run corpus/2025/ --db kommuner.db`
     """
     db = db or default_db()
-    results = ingest_paths(paths, db, workers, code)
+    results = ingest_paths(paths, db, workers, code, pseudonymise, names)
     _summarise(results, db)
     failed = any(r.status == "failed" for r in results)
     ingested = any(r.status in ("ingested", "unchanged") for r in results)
@@ -96,19 +107,25 @@ def run(
 @app.command()
 def extract(
     file: Path = typer.Argument(..., help="A PDF, DOCX, TXT or MD file.", exists=True, dir_okay=False),
+    pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise", help=PSEUDONYMISE_HELP),
+    names: Path = typer.Option(None, "--names", help=NAMES_HELP, exists=True, dir_okay=False),
 ) -> None:
     """Print the segments of one file as JSON Lines, without touching a store.
 
     Each line has text, page, page_end, start, end (offsets into the frozen
     document text) and kind; interview turns add role, speaker, turn, timestamp.
+    Transcripts are printed pseudonymised. A manifest.csv beside the file gives
+    its document type (type intervju makes it a transcript).
 
-    Example: `qualcode extract plan.pdf > plan.jsonl`
+    Example: `qualcode extract intervju.docx > intervju.jsonl`
     """
     from qualcode.extract import ExtractionError
     from qualcode.ingest import prepare
+    from qualcode.manifest import read_manifest
 
+    meta = (read_manifest(file.parent) or {}).get(file.name)
     try:
-        prepared = prepare(file)
+        prepared = prepare(file, meta.type if meta else None, pseudonymise, names)
     except ExtractionError as err:
         raise UserError(f"{file.name}: {err}") from None
     out = typer.get_text_stream("stdout")

@@ -19,9 +19,13 @@ def extract_file(path: Path, *, doc_type: str | None = None) -> ExtractedDocumen
 
     The format comes from the file's content (magic bytes), cross-checked with its
     extension.  ``doc_type`` is the manifest's document type (e.g. "plan", "intervju");
-    it does not change how the file is read and is passed on for transcript handling.
+    it does not change how the file is read, only whether speaker turns are looked for
+    (see :mod:`qualcode.extract.transcript`).
     """
     from qualcode.extract.sniff import detect_format
+    from qualcode.extract.transcript import detect_turns
+
+    bold_labels: list[int] = []
 
     path = Path(path)
     fmt = detect_format(path)
@@ -33,7 +37,7 @@ def extract_file(path: Path, *, doc_type: str | None = None) -> ExtractedDocumen
         elif fmt == "docx":
             from qualcode.extract.docx import extract_docx
 
-            doc = extract_docx(path)
+            doc = extract_docx(path, label_starts=bold_labels)
         else:
             from qualcode.extract.text import extract_text_file
 
@@ -47,4 +51,4 @@ def extract_file(path: Path, *, doc_type: str | None = None) -> ExtractedDocumen
         raise ExtractionError(f"could not read the {fmt.upper()} file ({detail})") from err
     if not doc.text.strip():
         raise ExtractionError(f"no text found in the {fmt.upper()} file")
-    return doc
+    return detect_turns(doc, doc_type=doc_type, bold_starts=bold_labels)

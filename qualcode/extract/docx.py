@@ -69,7 +69,8 @@ def _has_text(element) -> bool:
     return any(t.text for t in element.iter(qn("w:t")))
 
 
-def extract_docx(path: Path) -> ExtractedDocument:
+def extract_docx(path: Path, label_starts: list[int] | None = None) -> ExtractedDocument:
+    """``label_starts``, when given, receives the offsets of paragraphs opening with a bold label."""
     document = Document(str(path))
     numbering = _Numbering(document)
     builder = DocumentBuilder()
@@ -97,13 +98,30 @@ def extract_docx(path: Path) -> ExtractedDocument:
                 items.append(f"{marker} {text}")
                 continue
             flush_list()
-            builder.add("heading" if _is_heading(para) else "paragraph", text, first, last)
+            block = builder.add("heading" if _is_heading(para) else "paragraph", text, first, last)
+            if label_starts is not None and block is not None and _opens_with_bold_label(para):
+                label_starts.append(block.start)
         elif child.tag == qn("w:tbl"):
             flush_list()
             first, last = pages.advance_in(child)
             builder.add_table(_table_rows(Table(child, document)), first, last)
     flush_list()
     return builder.build(pages.page, "python-docx")
+
+
+def _opens_with_bold_label(para: Paragraph) -> bool:
+    """Does the paragraph open with bold text ending in a colon ("**Kari:** …")? Speaker evidence."""
+    bold = ""
+    for run in para.runs:
+        if not run.text.strip():
+            continue
+        if run.bold or (run.style is not None and run.style.font.bold):
+            bold += run.text
+            if bold.rstrip().endswith(":"):
+                return True
+            continue
+        return bool(bold.strip()) and run.text.lstrip().startswith(":")
+    return False
 
 
 def _is_heading(para: Paragraph) -> bool:
