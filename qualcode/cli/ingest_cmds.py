@@ -42,6 +42,10 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
     factory = session_factory(db)
     run = start_run(factory, "run", code=code)
     hook = coding_hook(run) if code else None
+    if code:
+        model = f"model {run.model_version}" if run.model_version else f"codebook only: {run.stats.get('model')}"
+        err_console.print(f"NLP pipeline: {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
+                          soft_wrap=True, highlight=False)
     with _progress() as bar:
         task = bar.add_task("Reading files", total=len(files))
 
@@ -179,6 +183,9 @@ def demo(
     results = ingest_paths([DEMO_CORPUS], db, workers)
     _summarise(results, db)
     _demo_table(db)
+    console.print(f"Next: `qualcode app --db {db}` to review, or "
+                  f"`qualcode report --db {db} --include-machine -o demo.html` for the analysis.",
+                  soft_wrap=True, highlight=False)
 
 
 def _demo_table(db: str) -> None:
