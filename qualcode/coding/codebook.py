@@ -179,6 +179,17 @@ class Theme(Strict):
         return self
 
 
+def parse_yaml_mapping(text: str, where: str, expected: str) -> dict:
+    """YAML text that must be a mapping; any other text is a CodebookError naming ``where``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CodebookError(f"{where}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise CodebookError(f"{where}: expected a mapping with {expected}")
+    return data
+
+
 class Codebook(Strict):
     name: str
     language: str = "nb"
@@ -255,12 +266,7 @@ class Codebook(Strict):
     @classmethod
     def from_yaml_text(cls, text: str, source: str = "<text>") -> "Codebook":
         """Parse and validate YAML text (used by the review app before saving edits)."""
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise CodebookError(f"{source}: not valid YAML: {exc}") from None
-        if not isinstance(data, dict):
-            raise CodebookError(f"{source}: expected a mapping with 'name', 'version_label' and 'themes'")
+        data = parse_yaml_mapping(text, source, "'name', 'version_label' and 'themes'")
         try:
             book = cls.model_validate(data)
         except ValidationError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from qualcode.coding.codebook import Codebook, CodebookError, load_codebook
+from qualcode.coding.codebook import Codebook, load_codebook, parse_yaml_mapping
 from qualcode.store.audit import record
 
 
@@ -33,12 +33,7 @@ def replace_code(book: Codebook, code_id: str, snippet: str, source: str = "<red
 
     Raises CodebookError naming the code and field when the edit is not valid.
     """
-    try:
-        new_code = yaml.safe_load(snippet)
-    except yaml.YAMLError as exc:
-        raise CodebookError(f"code '{code_id}': not valid YAML: {exc}") from None
-    if not isinstance(new_code, dict):
-        raise CodebookError(f"code '{code_id}': expected a mapping with id, name, definition and patterns")
+    new_code = parse_yaml_mapping(snippet, f"code '{code_id}'", "id, name, definition and patterns")
     data = _data(book)
     for theme in data["themes"]:
         for i, code in enumerate(theme["codes"]):
