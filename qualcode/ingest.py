@@ -10,18 +10,17 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.documents import ExtractedDocument, Segment
-from qualcode.extract import ExtractionError, extract_file
+from qualcode.documents import Segment
 from qualcode.manifest import MANIFEST_NAME, ManifestRow, read_manifest, year_from_path
+from qualcode.prepare import Prepared, prepare, prepare_safely
 from qualcode.privacy.pseudonymise import NAMES_FILE
-from qualcode.segment import segment_document
 from qualcode.store import schema
 from qualcode.store.audit import record
 
@@ -35,15 +34,6 @@ Status = Literal["ingested", "unchanged", "failed", "skipped"]
 class SourceFile:
     path: Path
     meta: ManifestRow | None = None
-
-
-@dataclass
-class Prepared:
-    """A file read and segmented, ready to be stored (or printed by `extract`)."""
-
-    document: ExtractedDocument
-    segments: list[Segment]
-    pseudonyms: list[tuple[str, str, str]] = field(default_factory=list)  # placeholder, kind, original
 
 
 @dataclass
@@ -111,45 +101,15 @@ def _governing_manifest(path: Path, root: Path, cache: dict) -> tuple[Path, dict
     return None
 
 
-def prepare(path: Path, doc_type: str | None = None, pseudonymise: bool = True,
-            names_file: Path | None = None) -> Prepared:
-    """Extract and segment one file; raises ExtractionError with a one-line reason.
-
-    Transcripts are pseudonymised right after extraction, before segmenting, so no
-    segment, store row or printout ever holds the original names and numbers; the
-    mapping goes into ``Prepared.pseudonyms`` (local store only).  Plans are public
-    documents and are left as they are.
-    """
-    document = extract_file(path, doc_type=doc_type)
-    pseudonyms: list[tuple[str, str, str]] = []
-    if pseudonymise and document.is_transcript:
-        from qualcode.privacy import load_names, pseudonymise_document
-
-        document, pseudonyms = pseudonymise_document(document, load_names(path, names_file))
-    return Prepared(document, segment_document(document), pseudonyms)
-
-
-def _prepare_safely(path: Path, doc_type: str | None, pseudonymise: bool = True,
-                    names_file: Path | None = None) -> Prepared | str:
-    """Worker entry point: a result, or the reason the file failed (never an exception)."""
-    try:
-        return prepare(path, doc_type, pseudonymise, names_file)
-    except ExtractionError as err:
-        return str(err)
-    except Exception as err:  # a bug or a truly odd file: report it, keep the batch going
-        log.debug("unexpected failure on %s", path, exc_info=True)
-        return f"could not read the file ({type(err).__name__}: {err})".splitlines()[0]
-
-
 def _prepared_stream(files: list[SourceFile], workers: int, pseudonymise: bool = True,
                      names_file: Path | None = None) -> Iterator[tuple[SourceFile, Prepared | str]]:
     jobs = [(f.path, f.meta.type if f.meta else None, pseudonymise, names_file) for f in files]
     if workers <= 1 or len(files) < 3:
         for source, job in zip(files, jobs):
-            yield source, _prepare_safely(*job)
+            yield source, prepare_safely(*job)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_prepare_safely, *job) for job in jobs]
+        futures = [pool.submit(prepare_safely, *job) for job in jobs]
         for source, future in zip(files, futures):
             yield source, future.result()
 

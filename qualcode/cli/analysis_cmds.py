@@ -22,7 +22,7 @@ class RefiFormat(str, Enum):
 
 def _existing_store(db: str | None) -> str:
     """The store to read; a missing SQLite file is an error, not a new empty store."""
-    from qualcode.store.db import default_db
+    from qualcode.store.location import default_db
 
     db = db or default_db()
     if "://" not in db and not Path(db).expanduser().is_file():
@@ -134,7 +134,7 @@ def import_(
     from qualcode.export.refi_common import RefiError
     from qualcode.export.refi_import import import_file
     from qualcode.store import transaction
-    from qualcode.store.db import default_db
+    from qualcode.store.location import default_db
 
     db = db or default_db()
     try:

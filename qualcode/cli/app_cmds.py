@@ -12,7 +12,7 @@ import typer
 
 from qualcode.cli.app import DB_HELP, UserError, app, console
 from qualcode.paths import PROJECT_ROOT
-from qualcode.store.db import default_db
+from qualcode.store.location import default_db
 
 
 def _port_free(port: int) -> bool:

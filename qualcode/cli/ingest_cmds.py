@@ -7,12 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
 from qualcode.paths import DEMO_CORPUS
-from qualcode.store.db import default_db
+from qualcode.store.location import default_db
 
 # The store, extraction and NLP load lazily inside commands so that `--help`
 # and `classify` start fast.
@@ -26,7 +24,9 @@ NAMES_HELP = ("A text file with names to replace, one per line (besides those fo
               "Also read: the file named by $QUALCODE_NAMES and a names.txt beside the files.")
 
 
-def _progress() -> Progress:
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=err_console, transient=True)
 
@@ -124,7 +124,7 @@ def extract(
     Example: `qualcode extract intervju.docx > intervju.jsonl`
     """
     from qualcode.extract import ExtractionError
-    from qualcode.ingest import prepare
+    from qualcode.prepare import prepare
     from qualcode.manifest import read_manifest
 
     meta = (read_manifest(file.parent) or {}).get(file.name)
@@ -155,6 +155,8 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
                                  .group_by(schema.Coding.source)).all())
         reviewed = s.scalar(select(func.count()).select_from(schema.Segment).where(schema.Segment.review_version > 0))
         last = s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(1)).first()
+    from rich.table import Table
+
     table = Table(title=f"Store {db}")
     for col in ("type", "year", "documents"):
         table.add_column(col)
@@ -205,6 +207,8 @@ def _demo_table(db: str) -> None:
             .where(schema.Coding.active, schema.Coding.applied).group_by(schema.Segment.document_id)
         ).all())
         ids = dict(s.execute(select(schema.Document.file_name, schema.Document.id)).all())
+    from rich.table import Table
+
     table = Table(title="Demo corpus")
     for col in ("municipality", "year", "type", "pages", "segments", "coded"):
         table.add_column(col, no_wrap=True)

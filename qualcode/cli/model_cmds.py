@@ -6,8 +6,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich import box
-from rich.table import Table
 
 from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
 
@@ -15,7 +13,7 @@ from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
 
 
 def _store(db: str | None) -> str:
-    from qualcode.store.db import default_db
+    from qualcode.store.location import default_db
 
     db = db or default_db()
     if "://" not in db and not Path(db).expanduser().is_file():
@@ -58,6 +56,8 @@ def train(
     except NothingToTrain as err:
         raise UserError(str(err)) from None
     m = result.metrics
+    from rich.table import Table
+
     table = Table(title=f"Model {result.version}: inner cross-validation per code", title_justify="left")
     for col in ("code", "pos", "blend", "thr", "calib", "κ CV", "κ rules"):
         table.add_column(col, justify="left" if col == "code" else "right", no_wrap=True)
@@ -132,6 +132,9 @@ def evaluate(
         typer.echo(json.dumps(report.summary))
         return
     for level, rows in (("code", report.codes()), ("theme", report.themes())):
+        from rich import box
+        from rich.table import Table
+
         table = Table(title=f"{reference.name}: {what} — per {level}", title_justify="left", box=box.SIMPLE_HEAD,
                       pad_edge=False, collapse_padding=True)
         for col in (level, "sup", "pred", "P", "R", "F1", "kappa", "AP"):
@@ -182,6 +185,8 @@ def queue(
     if not items:
         console.print("Nothing to review: every codable segment is marked done (or the store is empty).")
         return
+    from rich.table import Table
+
     table = Table(title=f"Next {len(items)} segment(s) to review", title_justify="left")
     for col in ("#", "segment", "priority", "why", "document: text"):
         table.add_column(col, justify="right" if col in ("#", "segment", "priority") else "left",

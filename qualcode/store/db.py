@@ -5,7 +5,6 @@ keeps working after an upgrade of qualcode.
 """
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -18,18 +17,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from qualcode.store.location import DEFAULT_DB, database_url, default_db  # noqa: F401  (re-exported)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
-DEFAULT_DB = "qualcode.db"
-
-
-def default_db() -> str:
-    """The store named by $QUALCODE_DB, else qualcode.db in the working folder."""
-    return os.environ.get("QUALCODE_DB", DEFAULT_DB)
-
-
-def database_url(db: str | os.PathLike) -> str:
-    text = str(db)
-    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
