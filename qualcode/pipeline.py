@@ -39,8 +39,11 @@ def coding_hook(run: schema.Run, codebook_path=None):
     from qualcode.coding.apply import code_new_segments, current_coder
 
     coder = current_coder(codebook_path)
+    with_model: list = []  # the store's model, looked up once per run (on the first document)
 
     def hook(session, document, segments, _run) -> None:
-        code_new_segments(session, coder, [s for s in segments if s.codable])
+        if not with_model:
+            with_model.append(coder.with_store_model(session))
+        code_new_segments(session, with_model[0], [s for s in segments if s.codable])
 
     return hook

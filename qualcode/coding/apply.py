@@ -6,11 +6,12 @@ offer them as "possible" codes. Reviewer codings are never touched here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qualcode.coding.codebook import Codebook, load_codebook
@@ -18,17 +19,74 @@ from qualcode.coding.rules import RuleCoder
 from qualcode.nlp import load_nlp, pipeline_name
 from qualcode.store import schema
 from qualcode.store.audit import record
+from qualcode.store.schema import utcnow
+
+if TYPE_CHECKING:
+    from qualcode.coding.model import CodeModel
 
 KEEP_WEAK_ABOVE = 0.2  # weaker rule suggestions are noise, not worth a reviewer's glance
 
 
+@dataclass(frozen=True)
+class MachineCoding:
+    """One machine suggestion for one segment: plain data, so it can cross process boundaries."""
+
+    code: str
+    source: str  # "rule" | "model"
+    applied: bool  # score reached the code's threshold; weaker ones are "possible" codes in the app
+    score: float
+    evidence: tuple[dict, ...] = ()  # {"start", "end", "text", "pattern"}: offsets inside the segment
+    model_version: str | None = None
+
+
+ACTORS = {"rule": "qualcode-rules", "model": "qualcode-model"}
+
+
 @dataclass
 class Coder:
-    """The codebook and rule coder one run uses, named for the run's record."""
+    """The codebook, rule coder and (optionally) learned model one run uses, named for the run's record.
+
+    ``suggest`` is pure (no store), so it can run in worker processes; the store is written
+    by ``write_machine_codings``.
+    """
 
     codebook: Codebook
     rules: RuleCoder
     pipeline: str
+    model: "CodeModel | None" = None
+    model_checked: bool = False  # the store was asked for a model (None then means: there is none)
+
+    def with_model(self, model) -> "Coder":
+        return replace(self, model=model, model_checked=True)
+
+    def with_store_model(self, session: Session) -> "Coder":
+        """This coder plus the store's current model, if there is one for this codebook."""
+        from qualcode.coding.training import load_current_model
+
+        return self.with_model(load_current_model(session, self.codebook))
+
+    def suggest(self, texts: list[str]) -> list[list[MachineCoding]]:
+        """Rule (and model) suggestions per text, weak noise dropped."""
+        book = self.codebook
+        out: list[list[MachineCoding]] = []
+        for suggestions in self.rules.code_texts(list(texts)):
+            row = []
+            for sug in suggestions:
+                applied = sug.score >= book.code(sug.code).min_score
+                if applied or sug.score >= KEEP_WEAK_ABOVE:
+                    row.append(MachineCoding(sug.code, "rule", applied, round(sug.score, 4), tuple(
+                        {"start": e.start, "end": e.end, "text": e.text, "pattern": e.pattern} for e in sug.evidence)))
+            out.append(row)
+        if self.model is not None and texts:
+            model = self.model
+            proba = model.predict_proba(list(texts), rules=self.rules)
+            thresholds = [model.thresholds[c] for c in model.code_ids]
+            for row, probs in zip(out, proba):
+                for code, p, t in zip(model.code_ids, probs, thresholds):
+                    if p >= t or p > KEEP_WEAK_ABOVE:
+                        row.append(MachineCoding(code, "model", bool(p >= t), round(float(p), 4),
+                                                 model_version=model.version))
+        return out
 
 
 @lru_cache(maxsize=4)
@@ -60,32 +118,33 @@ def _yaml_text(book: Codebook) -> str:
 
 
 def code_new_segments(session: Session, coder: Coder, segments: list[schema.Segment]) -> int:
-    """Store rule suggestions for ``segments``; returns how many codings were written."""
+    """Store machine suggestions for ``segments``; returns how many codings were written."""
     if not segments:
         return 0
     sync_codebook(session, coder.codebook)
-    book = coder.codebook
-    written = 0
-    for seg, suggestions in zip(segments, coder.rules.code_texts([s.text for s in segments])):
-        for sug in suggestions:
-            applied = sug.score >= book.code(sug.code).min_score
-            if not applied and sug.score < KEEP_WEAK_ABOVE:
-                continue
-            session.add(schema.Coding(
-                segment_id=seg.id, code=sug.code, source="rule", applied=applied, score=round(sug.score, 4),
-                evidence=[{"start": e.start, "end": e.end, "text": e.text, "pattern": e.pattern} for e in sug.evidence],
-                codebook_version=book.version, created_by="qualcode-rules",
-            ))
-            written += 1
-    record(session, "qualcode-rules", "code", "document", segments[0].document_id,
-           codings=written, codebook_version=book.version)
-    written += _model_codings(session, coder, segments)
-    return written
+    if not coder.model_checked:
+        coder = coder.with_store_model(session)
+    return write_machine_codings(session, segments, coder.suggest([s.text for s in segments]), coder.codebook)
 
 
-# -- learned model: when the store holds a current model (see coding/training.py), it codes too
-def _model_codings(session: Session, coder: Coder, segments: list[schema.Segment]) -> int:
-    from qualcode.coding.training import apply_model, load_current_model
-
-    model = load_current_model(session, coder.codebook)
-    return 0 if model is None else apply_model(session, model, segments, rules=coder.rules)
+def write_machine_codings(session: Session, segments: list[schema.Segment],
+                          suggestions: list[list[MachineCoding]], book: Codebook) -> int:
+    """Insert suggestions in one batch (SQLAlchemy Core executemany), audited per source."""
+    rows, per_source = [], {}
+    for seg, found in zip(segments, suggestions):
+        for mc in found:
+            rows.append({"segment_id": seg.id, "code": mc.code, "source": mc.source, "applied": mc.applied,
+                         "score": mc.score, "evidence": list(mc.evidence), "codebook_version": book.version,
+                         "model_version": mc.model_version, "created_by": ACTORS[mc.source],
+                         "created_at": utcnow(), "active": True})
+            per_source[mc.source] = per_source.get(mc.source, 0) + 1
+    if rows:
+        session.execute(insert(schema.Coding), rows)
+    document_id = segments[0].document_id
+    record(session, ACTORS["rule"], "code", "document", document_id,
+           codings=per_source.get("rule", 0), codebook_version=book.version)
+    if "model" in per_source:
+        version = next(mc.model_version for found in suggestions for mc in found if mc.source == "model")
+        record(session, ACTORS["model"], "code", "model", version, segments=len(segments),
+               codings=per_source["model"], first_segment=segments[0].id, document_ids=[document_id])
+    return len(rows)
