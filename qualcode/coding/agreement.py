@@ -109,3 +109,25 @@ def agreement_table(session: Session, codes: list[str] | None = None) -> pd.Data
             "n_disputed": len(all_segs) - len(segs),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+PAIR_COLUMNS = ["reviewer_a", "reviewer_b", "n_common", "n_differ", "kappa_pooled"]
+
+
+def reviewer_pairs(session: Session, codes: list[str] | None = None) -> pd.DataFrame:
+    """Per pair of reviewers: segments both marked done, how many of them they coded differently,
+    and Cohen's kappa pooled over every (segment, code) decision on those segments."""
+    if codes is None:
+        codes = list(session.scalars(select(schema.Code.code).where(schema.Code.active).order_by(schema.Code.code)))
+    by_reviewer = labels_by_reviewer(session)
+    rows = []
+    for a, b in itertools.combinations(sorted(by_reviewer), 2):
+        both = sorted(set(by_reviewer[a]) & set(by_reviewer[b]))
+        if not both:
+            continue
+        x = [c in by_reviewer[a][s] for s in both for c in codes]
+        y = [c in by_reviewer[b][s] for s in both for c in codes]
+        rows.append({"reviewer_a": a, "reviewer_b": b, "n_common": len(both),
+                     "n_differ": sum(by_reviewer[a][s] != by_reviewer[b][s] for s in both),
+                     "kappa_pooled": kappa(x, y)})
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
