@@ -215,3 +215,15 @@ def first_page_text(extracted) -> str:
     text = getattr(extracted, "text", "") or ""
     blocks = [b for b in getattr(extracted, "blocks", []) or [] if getattr(b, "page_start", 1) <= 1]
     return "\n".join(text[b.start:b.end] for b in blocks) if blocks else text[:3000]
+
+
+def metadata_table(session: Session):
+    """One row per document: id, file, the five fields and which of them are guessed (a pandas frame)."""
+    import pandas as pd
+
+    D = schema.Document
+    rows = session.execute(select(D.id, D.file_name, D.municipality, D.year, D.doc_type, D.informant_role,
+                                  D.size_class, D.metadata_inferred).order_by(D.municipality, D.year, D.file_name))
+    frame = pd.DataFrame(rows.all(), columns=["id", "file_name", *FIELDS, "inferred"])
+    frame["inferred"] = frame["inferred"].map(lambda v: list(v or []))
+    return frame
