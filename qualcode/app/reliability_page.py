@@ -119,10 +119,10 @@ def _case(ctx, case) -> None:
         st.markdown(f"**{_md(code_label(ctx.codebook, case.code))}**  \n:gray[{_md(_where(case))}]")
         said = []
         if case.applied_by:
-            said.append(f"{names(case.applied_by)}: gjelder")
+            said.append(f"{_md(names(case.applied_by))}: **gjelder**")
         if case.not_applied_by:
-            said.append(f"{names(case.not_applied_by)}: gjelder ikke")
-        st.markdown(_md(" · ".join(said)))
+            said.append(f"{_md(names(case.not_applied_by))}: **gjelder ikke**")
+        st.markdown(" · ".join(said))
         text_box(case.text if len(case.text) <= 900 else case.text[:900].rsplit(" ", 1)[0] + " …")
         key = f"{case.segment_id}_{case.code}"
         note_col, yes_col, no_col = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
