@@ -151,8 +151,9 @@ def _new_code(ctx, book) -> None:
         suffix = c2.text_input("Kode-id etter temaet", key="cb_new_id", placeholder="kapasitet.rekruttering",
                                help="Små bokstaver a–z og _, punktum for underkoder.")
         t1, t2 = st.columns(2)
-        theme_id = t1.text_input("Id for nytt tema", key="cb_new_theme_id", placeholder="f.eks. tillit")
-        theme_name = t2.text_input("Navn på nytt tema", key="cb_new_theme_name", placeholder="f.eks. Tillit")
+        theme_id = t1.text_input("Nytt tema: id (bare når du velger «Nytt tema …»)", key="cb_new_theme_id",
+                                 placeholder="f.eks. tillit")
+        theme_name = t2.text_input("Nytt tema: navn", key="cb_new_theme_name", placeholder="f.eks. Tillit")
         name = st.text_input("Navn", key="cb_new_name", placeholder="Rekruttering")
         definition = st.text_area("Definisjon", key="cb_new_definition", height=90)
         i1, i2 = st.columns(2)

@@ -16,11 +16,16 @@ from qualcode.review.actions import StaleWriteError
 from qualcode.review.labels import labels_by_reviewer
 
 PAGE_SIZE = 10
-AGREEMENT_COLUMNS = {
-    "code": "kode", "n_segments": "avgjorte segmenter", "n_positive": "med koden",
-    "kappa_rule_reviewer": "κ regler", "n_model": "segmenter med modellforslag", "kappa_model_reviewer": "κ modell",
-    "n_double": "dobbeltkodet", "kappa_reviewers": "κ gjennomgåere", "alpha_reviewers": "α gjennomgåere",
-    "n_disputed": "uenige",
+ALL = "__alle__"
+AGREEMENT_COLUMNS = {  # column → (heading, help)
+    "n_double": ("dobbeltkodet", "Segmenter som minst to gjennomgåere har markert som ferdige."),
+    "n_disputed": ("uenige", "Segmenter der gjennomgåerne er uenige om koden og ingen har avgjort ennå."),
+    "kappa_reviewers": ("κ gjennomgåere", "Cohens kappa mellom gjennomgåere, snitt over par vektet med felles segmenter."),
+    "alpha_reviewers": ("α gjennomgåere", "Krippendorffs alfa (nominal) over alle gjennomgåere."),
+    "n_segments": ("avgjort", "Gjennomgåtte segmenter der koden er avgjort (enige eller avgjort ved uenighet)."),
+    "n_positive": ("med koden", "Av dem: segmenter der koden gjelder."),
+    "kappa_rule_reviewer": ("κ regler", "Reglene i kodeboken mot de avgjorte kodene."),
+    "kappa_model_reviewer": ("κ modell", "Modellens forslag (gitt før gjennomgangen) mot de avgjorte kodene."),
 }
 
 
@@ -93,9 +98,11 @@ def _disagreements(ctx, open_cases: list, settled: list) -> None:
                    "kodet i rapporter og sitater. Avgjørelsen lagres med navnet ditt og kan angres.")
         book = ctx.codebook
         codes = sorted({c.code for c in open_cases})
-        chosen = st.selectbox("Kode", [None, *codes], key="adj_code",
-                              format_func=lambda c: "Alle koder" if c is None else code_label(book, c))
-        shown = [c for c in open_cases if chosen is None or c.code == chosen]
+        if st.session_state.get("adj_code") not in (ALL, *codes):
+            st.session_state.pop("adj_code", None)
+        chosen = st.selectbox("Kode", [ALL, *codes], key="adj_code",
+                              format_func=lambda c: "Alle koder" if c == ALL else code_label(book, c))
+        shown = [c for c in open_cases if chosen == ALL or c.code == chosen]
         limit = st.session_state.get("adj_limit", PAGE_SIZE)
         for case in shown[:limit]:
             _case(ctx, case)
@@ -168,11 +175,11 @@ def _per_code(ctx, table: pd.DataFrame) -> None:
     if used.empty:
         st.info("Ingen koder er satt i gjennomgåtte segmenter ennå.")
         return
-    shown = used.rename(columns=AGREEMENT_COLUMNS)
-    for column in ("κ regler", "κ modell", "κ gjennomgåere", "α gjennomgåere"):
-        shown[column] = shown[column].map(number)
-    for column in ("avgjorte segmenter", "med koden", "segmenter med modellforslag", "dobbeltkodet", "uenige"):
-        shown[column] = shown[column].map(integer)
-    shown.insert(1, "navn", shown["kode"].map(lambda c: code_label(ctx.codebook, c)))
-    st.dataframe(shown.drop(columns=["kode"]), hide_index=True, width="stretch")
+    book = ctx.codebook
+    shown = pd.DataFrame({"kode": used["code"].map(lambda c: book.code(c).name if c in book.code_ids else c)})
+    for column, (heading, _help) in AGREEMENT_COLUMNS.items():
+        shown[heading] = used[column].map(number if column.startswith(("kappa", "alpha")) else integer).to_numpy()
+    config = {heading: st.column_config.TextColumn(heading, help=help_text)
+              for heading, help_text in AGREEMENT_COLUMNS.values()}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
