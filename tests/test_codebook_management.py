@@ -239,3 +239,27 @@ def test_recoding_replaces_machine_suggestions_and_never_reviewer_decisions(desi
         assert sorted((c.id, c.active) for c in s.scalars(select(schema.Coding)
                                                           .where(schema.Coding.source == "reviewer"))) == reviewer_before
         assert not any(s.get(schema.Coding, i).active for i in old_rule)  # superseded, kept
+
+
+def test_a_refi_codebook_nested_three_levels_deep_keeps_its_depth(db):
+    """NVivo exports codes under codes; the import nests the ids instead of folding them into the theme."""
+    from qualcode.export.refi_import import import_qdc
+    from qualcode.store import transaction
+
+    guid = iter(f"{{00000000-0000-4000-8000-{i:012d}}}" for i in range(1, 10))
+    payload = f"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="NVivo"><Codes>
+  <Code guid="{next(guid)}" name="Barrierer" isCodable="true">
+    <Code guid="{next(guid)}" name="Kapasitet" isCodable="true">
+      <Code guid="{next(guid)}" name="Rekruttering" isCodable="true">
+        <Code guid="{next(guid)}" name="Vikarer" isCodable="true"/>
+      </Code>
+    </Code>
+  </Code>
+</Codes></CodeBook>""".encode()
+    with transaction(db) as session:
+        import_qdc(session, payload, "nvivo.qdc")
+    with session_factory(db)() as s:
+        codes = {c.code: c.theme for c in s.scalars(select(schema.Code))}
+    assert codes["barrierer.kapasitet.rekruttering.vikarer"] == "barrierer"
+    assert {"barrierer.kapasitet", "barrierer.kapasitet.rekruttering"} <= set(codes)
