@@ -34,16 +34,15 @@ def test_codebook_editor_in_chromium(server, page):
     SHOTS.mkdir(parents=True, exist_ok=True)
     _open(page, url, "Kodebok", "Kodebok")
     page.get_by_role("tab", name="Ny kode").click()
-    time.sleep(0.8)
+    page.get_by_role("button", name="Legg til kode").wait_for(timeout=30_000)
     _assert_clean(page, "Kodebok – ny kode")
-    assert page.get_by_role("button", name="Legg til kode").is_visible()
     page.screenshot(path=str(SHOTS / "kodebok-ny-kode.png"), full_page=True)
     page.get_by_role("tab", name="Endre eller slett").click()
     time.sleep(0.5)
     page.get_by_text("Slett", exact=True).click()  # the radio option
-    time.sleep(1.0)
+    page.get_by_text("Ingenting slettes fra databasen").wait_for(timeout=30_000)
+    _settle(page, "Kodebok")
     _assert_clean(page, "Kodebok – slett")
-    assert page.get_by_text("Ingenting slettes fra databasen").is_visible()
     page.screenshot(path=str(SHOTS / "kodebok-endre.png"), full_page=True)
 
 
@@ -81,3 +80,41 @@ def test_reliability_with_a_disagreement_in_chromium(server, page):
     _settle(page, "Reliabilitet")
     _assert_clean(page, "Reliabilitet etter avgjørelse")
     page.screenshot(path=str(SHOTS / "reliabilitet-etter-avgjorelse.png"), full_page=True)
+
+
+def test_rename_a_code_and_see_it_in_the_history_in_chromium(server, page):
+    url, db = server
+    _open(page, url, "Kodebok", "Kodebok")
+    page.get_by_role("tab", name="Endre eller slett").click()
+    time.sleep(0.5)
+    page.get_by_text("Gi nytt navn", exact=True).click()
+    name = page.get_by_role("textbox", name="Nytt navn")
+    name.wait_for(timeout=30_000)
+    _settle(page, "Kodebok")
+    name.fill("Universelt forebyggende arbeid")
+    name.press("Tab")
+    time.sleep(0.5)
+    page.get_by_role("button", name="Lagre nytt navn").click()
+    deadline, renamed = time.monotonic() + 30, None
+    while time.monotonic() < deadline and renamed != "Universelt forebyggende arbeid":
+        with session_factory(db)() as s:
+            renamed = s.get(schema.Code, "niva.universell").name
+        time.sleep(0.3)
+    assert renamed == "Universelt forebyggende arbeid"
+    page.get_by_text("heter nå «Universelt forebyggende arbeid»").wait_for(timeout=30_000)
+    _settle(page, "Kodebok")
+    _assert_clean(page, "Kodebok etter nytt navn")
+    page.get_by_role("tab", name="Historikk").click()
+    time.sleep(1.0)
+    page.screenshot(path=str(SHOTS / "kodebok-historikk.png"), full_page=True)
+
+
+def test_metadata_editor_on_the_overview_in_chromium(server, page):
+    url, _db = server
+    _open(page, url, "Oversikt", "Oversikt")
+    page.get_by_text("Rett dokumentopplysninger").click()
+    page.get_by_role("button", name="Lagre opplysninger").wait_for(timeout=30_000)
+    _assert_clean(page, "Oversikt – dokumentopplysninger")
+    page.get_by_role("button", name="Lagre opplysninger").scroll_into_view_if_needed()
+    time.sleep(1.0)
+    page.screenshot(path=str(SHOTS / "oversikt-dokumentopplysninger.png"))

@@ -166,3 +166,20 @@ def test_reliability_lists_a_disagreement_in_norwegian_and_adjudication_settles_
     assert not any(b.key == f"adj_yes_{seg}_niva.universell" for b in at.button)  # settled: off the list
     at.button(key=f"adj_undo_{adj.id}").click().run()
     assert any(b.key == f"adj_yes_{seg}_niva.universell" for b in at.button)
+
+
+def test_guessed_metadata_is_marked_until_confirmed(store):
+    with session_factory(store).begin() as s:
+        doc = s.scalars(select(schema.Document).where(schema.Document.file_name == "nordby-plan.pdf")).one()
+        doc.metadata_inferred = ["municipality", "year"]
+        doc_id = doc.id
+    at = _app("oversikt")
+    assert "Nordby kommune (antatt)" in set(at.dataframe[0].value["kommune"])
+    assert at.selectbox(key="meta_doc").value == doc_id  # guessed documents come first
+    assert at.text_input(key=f"meta_municipality_{doc_id}").label == "Kommune (antatt)"
+    at.button(key="meta_confirm").click().run()
+    _no_exception(at)
+    assert "Nordby kommune (antatt)" not in set(at.dataframe[0].value["kommune"])
+    with session_factory(store)() as s:
+        assert s.get(schema.Document, doc_id).metadata_inferred == []
+    assert _audit(store, "metadata")[0].detail["confirmed"] == ["municipality", "year"]

@@ -27,6 +27,7 @@ def render(ctx) -> None:
     st.subheader("Dokumenter")
     shown = docs.assign(type=docs["type"].fillna("–"), informant=docs["informant"].fillna("–"),
                         kommune=docs["kommune"].fillna(docs["fil"]), år=docs["år"].astype("Int64"))
+    shown = _mark_inferred(ctx, shown)  # researcher loop: guessed municipality says so
     st.dataframe(
         shown[["kommune", "år", "type", "informant", "fil", "kodbare", "ferdig", "andel"]],
         hide_index=True, width="stretch",
@@ -47,6 +48,18 @@ def render(ctx) -> None:
 
 
 # -- document metadata (researcher loop) -------------------------------------------------------
+def _mark_inferred(ctx, shown):
+    """«Tjernåsen kommune (antatt)» where the municipality was guessed and nobody has confirmed it."""
+    from qualcode.metadata import metadata_table
+
+    with ctx.factory() as session:
+        guessed = {r.id for r in metadata_table(session).itertuples() if "municipality" in r.inferred}
+    if not guessed:
+        return shown
+    mark = shown["id"].isin(guessed)
+    return shown.assign(kommune=shown["kommune"].where(~mark, shown["kommune"].astype(str) + " (antatt)"))
+
+
 def _metadata_editor(ctx) -> None:
     """Correct municipality, year, type, informant role and size class of one document; confirm guesses."""
     from qualcode.app.format import md_escape
