@@ -263,3 +263,21 @@ def test_a_refi_codebook_nested_three_levels_deep_keeps_its_depth(db):
         codes = {c.code: c.theme for c in s.scalars(select(schema.Code))}
     assert codes["barrierer.kapasitet.rekruttering.vikarer"] == "barrierer"
     assert {"barrierer.kapasitet", "barrierer.kapasitet.rekruttering"} <= set(codes)
+
+
+def test_analysis_rolls_a_nested_code_up_to_its_theme(designed):
+    from qualcode.analysis.frame import load
+    from qualcode.analysis.frequencies import totals
+    from qualcode.review import actions
+
+    factory, own = designed
+    change_codebook(factory, DEFAULT_PATH, own, "Kari", "add", code=NEW)
+    with factory() as s:
+        seg = s.scalars(select(schema.Segment).where(schema.Segment.text.like("Planen ble vedtatt%"))).one()
+    v = actions.add(factory, seg.id, NEW["id"], "ola", seg.review_version)
+    actions.mark_done(factory, seg.id, "ola", v)
+    data = load(factory)
+    row = data.codings[data.codings["code"] == NEW["id"]].iloc[0]
+    assert (row.theme, row.theme_name, row.code_name) == ("barriere", "Barrierer", "Rekruttering")
+    themes = totals(data, "theme").set_index("theme")
+    assert themes.loc["barriere", "segments"] == 3 + 1  # the nested code's segment counts for its theme
