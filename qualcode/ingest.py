@@ -149,7 +149,11 @@ def ingest(
                 known.add(digest)
                 todo.append((source, digest))
                 continue
-            result = FileResult(source.path, "unchanged", "already in the store (same content)")
+            # researcher loop: a manifest given again updates the stored document's metadata
+            from qualcode.metadata import update_from_manifest
+            updated = update_from_manifest(session_factory, digest, source.meta)
+            result = FileResult(source.path, "unchanged", "already in the store (same content)"
+                                + (f"; metadata updated: {', '.join(updated)}" if updated else ""))
         results.append(result)
         progress and progress(result)
     digests = {id(source): digest for source, digest in todo}
@@ -185,6 +189,9 @@ def _store(session_factory, source: SourceFile, digest: str, prepared: Prepared,
             text=doc.text,
             run_id=run.id,
         )
+        # researcher loop: municipality/year nothing gave are guessed from file name and title page (marked)
+        from qualcode.metadata import fill_inferred, first_page_text
+        fill_inferred(row, first_page_text(doc))
         session.add(row)
         session.flush()
         segments = [_segment_row(row.id, seq, s) for seq, s in enumerate(prepared.segments)]

@@ -38,10 +38,13 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
     from qualcode.pipeline import coding_hook, finish_run, start_run
     from qualcode.store import session_factory
 
+    from qualcode.coding.store_codebook import codebook_path_for
+
     files, _ = discover(paths)
     factory = session_factory(db)
-    run = start_run(factory, "run", code=code)
-    hook = coding_hook(run) if code else None
+    book_path = codebook_path_for(db)  # the store's own codebook once edited (`qualcode codebook`, the app)
+    run = start_run(factory, "run", code=code, codebook_path=book_path)
+    hook = coding_hook(run, book_path) if code else None
     if code:
         model = f"model {run.model_version}" if run.model_version else f"codebook only: {run.stats.get('model')}"
         err_console.print(f"NLP pipeline: {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
