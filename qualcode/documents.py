@@ -23,6 +23,7 @@ class Block:
     page_start: int
     page_end: int
     rows: tuple[tuple[str, ...], ...] | None = None  # table cells, for kind == "table"
+    header_rows: int = 0  # leading rows of a table that label its columns
 
 
 @dataclass(frozen=True)

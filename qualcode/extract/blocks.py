@@ -11,7 +11,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from qualcode.extract.normalize import BULLET, normalize_line
+from qualcode.extract.normalize import BULLET
 from qualcode.extract.pdf_lines import Line
 from qualcode.extract.tables import Table
 
@@ -154,7 +154,7 @@ class _ChunkReader:
                 prev = None
                 continue
             line = item
-            text = normalize_line(line.text)
+            text = line.text
             nxt = items[pos + 1] if pos + 1 < len(items) and isinstance(items[pos + 1], Line) else None
             gap = prev is None or self.style.is_gap(prev, line) or not _overlap_x(prev, line)
             marker = list_marker(text)
@@ -191,7 +191,7 @@ class _ChunkReader:
         lines = block.lines
         if len(lines) > MAX_HEADING_LINES:
             return False
-        last = normalize_line(lines[-1].text)
+        last = lines[-1].text
         if len(lines) >= 2 and last[-1:] in ".!?":
             return False
         return not (lines[0].size < 1.12 * self.style.body_size and len(lines) > 2)
@@ -209,7 +209,7 @@ class _ChunkReader:
         if nxt is None or self.style.is_gap(line, nxt):
             return True
         hanging = nxt.x0 > line.x0 + 0.5 * line.size
-        return hanging or bool(list_marker(normalize_line(nxt.text)))
+        return hanging or bool(list_marker(nxt.text))
 
     def _continues_item(self, block: RawBlock, line: Line) -> bool:
         first = block.items[-1][0]
@@ -226,7 +226,7 @@ class _ChunkReader:
         indent = line.x0 - prev.x0
         if 0.8 * size <= indent <= 6 * size and nxt is not None and abs(nxt.x0 - prev.x0) < 0.5 * size:
             return True  # first-line indent
-        if not self.style.uses_gaps and ends_sentence(normalize_line(prev.text)):
+        if not self.style.uses_gaps and ends_sentence(prev.text):
             width = right - prev.x0
             if prev.x1 < right - max(0.15 * width, 3 * size):
                 return True  # short last line of a paragraph
@@ -259,8 +259,10 @@ def text_rows(items: list) -> list:
             cells = [ln for row in rows[i:j] for ln in row]
             table = Table(min(c.x0 for c in cells), min(c.top for c in cells), max(c.x1 for c in cells),
                           max(c.bottom for c in cells),
-                          [[normalize_line(c.text) for c in row] for row in rows[i:j]], cells[0].page)
+                          [[c.text for c in row] for row in rows[i:j]], cells[0].page)
             table.page_end = max(c.page for c in cells)
+            body_bold = all(c.bold for row in rows[i + 1:j] for c in row)
+            table.header_rows = 1 if all(c.bold for c in rows[i]) and not body_bold else 0
             out.append(table)
             i = j
             continue

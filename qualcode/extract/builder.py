@@ -21,7 +21,8 @@ class DocumentBuilder:
         self.page_marks: list[tuple[int, int]] = []
 
     def add(self, kind: str, text: str, page_start: int, page_end: int | None = None,
-            rows: list[list[str]] | None = None, page_marks: list[tuple[int, int]] | None = None) -> Block | None:
+            rows: list[list[str]] | None = None, page_marks: list[tuple[int, int]] | None = None,
+            header_rows: int = 0) -> Block | None:
         """Append a block; ``page_marks`` are (offset in ``text``, page) where a new page begins."""
         shift = len(text) - len(text.lstrip())
         text = text.strip()
@@ -38,7 +39,8 @@ class DocumentBuilder:
             if 0 < offset - shift < len(text):
                 self._mark(start + offset - shift, page)
         frozen_rows = tuple(tuple(cell for cell in row) for row in rows) if rows is not None else None
-        block = Block(kind, start, self._length, page_start, max(page_start, page_end or page_start), frozen_rows)
+        block = Block(kind, start, self._length, page_start, max(page_start, page_end or page_start), frozen_rows,
+                      header_rows if frozen_rows and len(frozen_rows) > header_rows else 0)
         self.blocks.append(block)
         return block
 
@@ -46,11 +48,14 @@ class DocumentBuilder:
         if not self.page_marks or self.page_marks[-1][1] != page:
             self.page_marks.append((offset, page))
 
-    def add_table(self, rows: list[list[str]], page_start: int, page_end: int | None = None) -> Block | None:
+    def add_table(self, rows: list[list[str]], page_start: int, page_end: int | None = None,
+                  header_rows: int = 0) -> Block | None:
+        """A table block: one line per row, cells separated by " | "; ``header_rows`` label the columns."""
         rows = [[" ".join(cell.split()).replace("|", "/") for cell in row] for row in rows]
+        header_rows = sum(1 for row in rows[:header_rows] if any(row))
         rows = [row for row in rows if any(row)]
         text = "\n".join(" | ".join(row) for row in rows)
-        return self.add("table", text, page_start, page_end, rows)
+        return self.add("table", text, page_start, page_end, rows, header_rows=header_rows)
 
     def build(self, page_count: int, engine: str) -> ExtractedDocument:
         return ExtractedDocument(

@@ -9,7 +9,6 @@ a table continued on the next page (header row repeated or not) becomes one tabl
 from __future__ import annotations
 
 from qualcode.extract.blocks import RawBlock, Style, ends_sentence
-from qualcode.extract.normalize import normalize_line
 from qualcode.extract.pdf_lines import Line
 
 
@@ -96,8 +95,8 @@ def _table_width(block: RawBlock) -> int:
 
 def _continues(tail: Line, head: Line, edge: tuple[float, bool]) -> bool:
     """Does the paragraph ending with ``tail`` go on with ``head`` (next column/page)?"""
-    end = normalize_line(tail.text)
-    start = normalize_line(head.text)
+    end = tail.text
+    start = head.text
     if not end or not start:
         return False
     if end[-1] in "-\u00ad" and end[-2:-1].isalpha():

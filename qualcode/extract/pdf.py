@@ -17,10 +17,10 @@ from qualcode.extract.blocks import RawBlock, blocks_from_chunks, measure_style
 from qualcode.extract.flow import merge_chunks, right_edge
 from qualcode.extract.builder import DocumentBuilder
 from qualcode.extract.errors import ExtractionError
-from qualcode.extract.layout import PageLayout, reading_order, strip_running_lines
-from qualcode.extract.normalize import Lexicon, join_lines, normalize_line
+from qualcode.extract.layout import PageLayout, document_columns, reading_order, strip_running_lines
+from qualcode.extract.normalize import Lexicon, join_lines
 from qualcode.extract.pdf_fallback import PlumberPages, glyphs_missing
-from qualcode.extract.pdf_lines import Frame, Line, read_lines
+from qualcode.extract.pdf_lines import Frame, Line, lines_from_runs, read_runs
 from qualcode.extract.tables import find_tables
 
 ENGINE = "pypdfium2"
@@ -119,13 +119,11 @@ def _read_page(page: pdfium.PdfPage, number: int) -> tuple[PageLayout, int]:
     textpage = page.get_textpage()
     try:
         chars = pdfium_c.FPDFText_CountChars(textpage.raw)
-        lines = read_lines(textpage.raw, frame, number) if chars > 0 else []
-        tables = find_tables(page.raw, textpage.raw, frame, number) if chars > 0 else []
+        runs = read_runs(textpage.raw, frame) if chars > 0 else []
+        tables, runs = find_tables(page.raw, textpage.raw, frame, number, runs) if runs else ([], runs)
     finally:
         textpage.close()
-    if tables:
-        lines = [ln for ln in lines if not any(_inside(ln, t) for t in tables)]
-    return PageLayout(number, frame.width, frame.height, lines, tables), chars
+    return PageLayout(number, frame.width, frame.height, lines_from_runs(runs, number), tables), chars
 
 
 def _inside(line: Line, table) -> bool:
@@ -134,13 +132,15 @@ def _inside(line: Line, table) -> bool:
 
 
 def _build(pages: list[PageLayout]) -> DocumentBuilder:
+    items = [list(page.lines) + list(page.tables) for page in pages]
+    grid = document_columns(items)
     chunks: list[list] = []
-    for page in pages:
-        chunks.extend(reading_order(list(page.lines) + list(page.tables)))
+    for page_items in items:
+        chunks.extend(reading_order(page_items, grid=grid))
     style = measure_style(chunks)
     chunked = blocks_from_chunks(chunks, style)
     blocks = merge_chunks(chunked, style, [right_edge(chunk) for chunk in chunks])
-    lexicon = Lexicon(normalize_line(line.text) for page in pages for line in page.lines)
+    lexicon = Lexicon(line.text for page in pages for line in page.lines)
     builder = DocumentBuilder()
     for block in blocks:
         _emit(builder, block, lexicon)
@@ -150,12 +150,12 @@ def _build(pages: list[PageLayout]) -> DocumentBuilder:
 def _emit(builder: DocumentBuilder, block: RawBlock, lexicon: Lexicon) -> None:
     first, last = block.pages
     if block.kind == "table":
-        builder.add_table(block.table.rows, first, last)
+        builder.add_table(block.table.rows, first, last, header_rows=block.table.header_rows)
     elif block.kind == "list":
-        items = [join_lines((normalize_line(ln.text) for ln in item), lexicon) for item in block.items]
+        items = [join_lines((ln.text for ln in item), lexicon) for item in block.items]
         builder.add("list", "\n".join(i for i in items if i), first, last)
     else:
         starts: list[int] = []
-        text = join_lines([normalize_line(ln.text) for ln in block.lines], lexicon, starts)
+        text = join_lines([ln.text for ln in block.lines], lexicon, starts)
         marks = [(off, ln.page) for off, ln, prev in zip(starts[1:], block.lines[1:], block.lines) if ln.page != prev.page]
         builder.add(block.kind, text, first, last, page_marks=marks)

@@ -1,9 +1,11 @@
 """Positioned text lines from one PDF page, read with pypdfium2.
 
 pdfium is ~100x faster than pdfminer here.  Its text "rects" are runs of characters from
-one text object (usually one line, or the part of a line in one font), so a page costs a
-few hundred C calls instead of one per character.  Runs on the same baseline that sit
-close together become a :class:`Line`; a wide gap (a column gutter) starts a new line.
+one text object (usually one line, or the part of a line in one font); the character
+range of each run is found by a galloping search over the characters' text objects, so
+a page costs a few hundred C calls instead of one per character.  Runs on the same
+baseline that sit close together become a :class:`Line`; a wide gap (a column gutter)
+starts a new line.  Line texts are normalised once per page.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
 from pypdfium2_raw.bindings import _libs
+
+from qualcode.extract.normalize import normalize_lines
 
 _BOLD_NAMES = ("bold", "black", "heavy", "semibold", "demi")
 
@@ -30,6 +34,7 @@ class Run:
     bold: bool
     rect: tuple[float, float, float, float]  # (left, bottom, right, top) in PDF user space
     text: str | None = None
+    span: tuple[int, int] | None = None  # its characters' [first, end) indexes in the text page
 
 
 class Frame:
@@ -147,6 +152,40 @@ def page_text(textpage) -> str:
     return bytes(buf)[: max(0, got - 1) * 2].decode("utf-16-le", errors="replace")
 
 
+def object_ranges(textpage, n: int) -> list[list[int]]:
+    """[first, end) character ranges, each drawn by one text object, in character order.
+
+    A text object's characters are contiguous in pdfium's character list, so each range's
+    end is found by galloping (1, 2, 4 … characters ahead) and then bisecting: about
+    2·log2(run length) calls per run instead of one per character.  Generated characters
+    (spaces and line breaks pdfium inserts between objects) have no object and separate
+    the ranges.
+    """
+    get_object = _TEXT_OBJECT
+    handle = ctypes.cast(textpage, ctypes.c_void_p).value
+    ranges: list[list[int]] = []
+    i = 0
+    while i < n:
+        obj = get_object(handle, i)
+        if obj is None:
+            i += 1
+            continue
+        lo, step, hi = i, 1, i + 1
+        while hi < n and get_object(handle, hi) == obj:
+            lo = hi
+            step *= 2
+            hi = min(n, lo + step)
+        while hi - lo > 1:  # get_object(lo) == obj; hi == n or get_object(hi) != obj
+            mid = (lo + hi) // 2
+            if get_object(handle, mid) == obj:
+                lo = mid
+            else:
+                hi = mid
+        ranges.append([i, hi])
+        i = hi
+    return ranges
+
+
 def read_runs(textpage, frame: Frame) -> list[Run]:
     """All text runs of a page, in view coordinates.
 
@@ -156,26 +195,15 @@ def read_runs(textpage, frame: Frame) -> list[Run]:
     """
     text = page_text(textpage)
     n = len(text)
-    groups: list[list[int]] = []
-    previous = None
-    get_object = _TEXT_OBJECT
-    handle = ctypes.cast(textpage, ctypes.c_void_p).value
-    for i in range(n):
-        obj = get_object(handle, i)
-        if obj is None:
-            previous = None
-            continue
-        if obj != previous:
-            groups.append([i, i + 1])
-            previous = obj
-        else:
-            groups[-1][1] = i + 1
-    if n != pdfium_c.FPDFText_CountChars(textpage):
-        groups = []  # surrogate pairs: indexes and text disagree, fall back to boxes
+    groups = object_ranges(textpage, n) if n == pdfium_c.FPDFText_CountChars(textpage) else []
+    # (surrogate pairs make indexes and text disagree: then fall back to boxes)
     rect_count = pdfium_c.FPDFText_CountRects(textpage, 0, -1)
     probe = _FontProbe(textpage)
     if len(groups) != rect_count:
-        return _runs_from_rects(textpage, frame, probe, rect_count)
+        # a range of only zero-size characters (e.g. a lone space object) has no rect
+        groups = [g for g in groups if text[g[0]:g[1]].strip()]
+        if len(groups) != rect_count:
+            return _runs_from_rects(textpage, frame, probe, rect_count)
     left, top, right, bottom = (ctypes.c_double() for _ in range(4))
     runs: list[Run] = []
     for k, (a, b_) in enumerate(groups):
@@ -187,6 +215,7 @@ def read_runs(textpage, frame: Frame) -> list[Run]:
         first = a + (len(chunk) - len(chunk.lstrip()))
         run = _make_run(frame, probe, first, left.value, bottom.value, right.value, top.value, chunk)
         if run is not None:
+            run.span = (a, b_)
             runs.append(run)
     return runs
 
@@ -323,21 +352,33 @@ def _gutter_probe(bands: list[list[Run]]):
 
 def read_lines(textpage, frame: Frame, page_number: int) -> list[Line]:
     """The page's text lines, each with its bounding box and dominant font."""
+    return lines_from_runs(read_runs(textpage, frame), page_number)
+
+
+def lines_from_runs(runs: list[Run], page_number: int) -> list[Line]:
+    """Runs grouped into lines; the line texts normalised together (one regex pass per page)."""
     out: list[Line] = []
-    for runs in group_lines(read_runs(textpage, frame)):
-        runs = _drop_overprint(runs)
-        x0 = min(r.x0 for r in runs)
-        x1 = max(r.x1 for r in runs)
-        top = min(r.top for r in runs)
-        bottom = max(r.bottom for r in runs)
-        main = max(runs, key=lambda r: (r.x1 - r.x0) * r.size)
-        width = sum(r.x1 - r.x0 for r in runs) or 1.0
-        bold = sum(r.x1 - r.x0 for r in runs if r.bold) >= 0.9 * width
-        text = _join_runs(runs)
+    for group in group_lines(runs) if runs else []:
+        group = _drop_overprint(group)
+        x0 = min(r.x0 for r in group)
+        x1 = max(r.x1 for r in group)
+        top = min(r.top for r in group)
+        bottom = max(r.bottom for r in group)
+        main = max(group, key=lambda r: (r.x1 - r.x0) * r.size)
+        width = sum(r.x1 - r.x0 for r in group) or 1.0
+        bold = sum(r.x1 - r.x0 for r in group if r.bold) >= 0.9 * width
+        text = join_runs(group)
         if not text.strip():
             continue
         out.append(Line(text, x0, x1, top, bottom, main.baseline, main.size, bold, page_number))
-    return out
+    return normalized(out)
+
+
+def normalized(lines: list[Line]) -> list[Line]:
+    """The lines with normalised text (see :func:`normalize_lines`); empty ones dropped."""
+    for line, text in zip(lines, normalize_lines([ln.text for ln in lines])):
+        line.text = text
+    return [ln for ln in lines if ln.text]
 
 
 def _drop_overprint(runs: list[Run]) -> list[Run]:
@@ -353,7 +394,7 @@ def _drop_overprint(runs: list[Run]) -> list[Run]:
     return kept
 
 
-def _join_runs(runs: list[Run]) -> str:
+def join_runs(runs: list[Run]) -> str:
     """Run texts left to right, with a space where the runs do not touch."""
     parts: list[str] = []
     right = None
@@ -377,9 +418,3 @@ def _bounded_text(textpage, left: float, bottom: float, right: float, top: float
     text = bytes(buf).decode("utf-16-le", errors="ignore").rstrip("\x00")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text if keep_lines else text.replace("\n", " ")
-
-
-def bounded_text(textpage, frame: Frame, x0: float, top: float, x1: float, bottom: float) -> str:
-    """Text inside a view box, one line per ``\n`` (used for table cells)."""
-    left, low, right, high = frame.unbox(x0, top, x1, bottom)
-    return _bounded_text(textpage, left, low, right, high, keep_lines=True)

@@ -3,7 +3,12 @@
 Reading a page with pdfplumber costs ~100 ms (pdfminer parses everything); pdfium hands
 us the vector paths in well under a millisecond.  pdfplumber's table algorithm itself
 (snap/join edges, intersections, cells, tables) is pure geometry, so we feed it the
-pdfium edges and keep its proven cell logic.  Cell text comes from pdfium by box.
+pdfium edges and keep its proven cell logic.
+
+Tables are read before the page's lines are formed: a text run belongs to the cell that
+holds its centre (a run drawn across several cells is split by its characters' boxes),
+and runs taken by a table never reach the text flow.  So cell text cannot bleed into a
+paragraph beside the table, nor the end of a line that touches the table into a cell.
 """
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
 
-from qualcode.extract.normalize import join_lines, normalize_line
-from qualcode.extract.pdf_lines import Frame, bounded_text
+from qualcode.extract.normalize import join_lines, normalize_lines
+from qualcode.extract.pdf_lines import Frame, Run, join_runs
 
 MAX_SEGMENTS = 4000  # pages drawn with more path segments than this are charts/maps, not tables
 MAX_EDGES = 600
@@ -32,6 +37,7 @@ class Table:
     rows: list[list[str]]
     page: int
     page_end: int | None = None  # set when the table continues on later pages
+    header_rows: int = 0  # leading rows that label the columns
 
 
 def _segments(page, frame: Frame) -> list[tuple[float, float, float, float]]:
@@ -116,39 +122,43 @@ def _edges(segments) -> list[dict]:
     return edges
 
 
-def find_tables(page, textpage, frame: Frame, page_number: int) -> list[Table]:
-    """Ruled tables on the page (>= 2 rows and >= 2 columns), cells read by pdfium."""
+def find_tables(page, textpage, frame: Frame, page_number: int, runs: list[Run]) -> tuple[list[Table], list[Run]]:
+    """Ruled tables on the page (>= 2 rows and >= 2 columns), and the runs left for the text flow."""
     segments = _segments(page, frame)
     if len(segments) < 4:
-        return []
+        return [], runs
     edges = _edges(segments)
     if sum(e["orientation"] == "v" for e in edges) < 2 or sum(e["orientation"] == "h" for e in edges) < 2:
-        return []
+        return [], runs
     from pdfplumber import table as plumber_table  # pdfminer loads only when a page has rulings
 
     edges = plumber_table.merge_edges(edges, 3, 3, 3, 3)
     edges = [e for e in edges if (e["width"] if e["orientation"] == "h" else e["height"]) >= MIN_EDGE]
     if len(edges) > MAX_EDGES:
-        return []
+        return [], runs
     points = plumber_table.edges_to_intersections(edges, 3, 3)
     if not 4 <= len(points) <= MAX_POINTS:
-        return []
+        return [], runs
     cells = plumber_table.intersections_to_cells(points)
     tables = []
+    taken: set[int] = set()
     for group in plumber_table.cells_to_tables(cells):
         grid = _grid(group)
         if len(grid) < 2 or max(len(r) for r in grid) < 2:
             continue
-        rows = [[_cell_text(textpage, frame, cell) for cell in row] for row in grid]
-        rows = [row for row in rows if any(row)]
+        texts, bold, used = _fill(grid, runs, textpage, frame)
+        keep = [i for i, row in enumerate(texts) if any(row)]
+        rows = [texts[i] for i in keep]
         if len(rows) < 2 or sum(1 for row in rows for c in row if c) < 3:
             continue
+        taken |= used
         x0 = min(c[0] for c in group)
         top = min(c[1] for c in group)
         x1 = max(c[2] for c in group)
         bottom = max(c[3] for c in group)
-        tables.append(Table(x0, top, x1, bottom, rows, page_number))
-    return tables
+        header = 1 if bold[keep[0]] and not all(bold[i] for i in keep) else 0
+        tables.append(Table(x0, top, x1, bottom, rows, page_number, header_rows=header))
+    return tables, [run for i, run in enumerate(runs) if i not in taken]
 
 
 def _grid(cells) -> list[list[tuple]]:
@@ -160,8 +170,79 @@ def _grid(cells) -> list[list[tuple]]:
     return [sorted(rows[k], key=lambda c: c[0]) for k in sorted(rows)]
 
 
-def _cell_text(textpage, frame: Frame, cell) -> str:
-    x0, top, x1, bottom = cell
-    raw = bounded_text(textpage, frame, x0, top, x1, bottom)
-    lines = [normalize_line(part) for part in raw.split("\n")]
-    return join_lines(lines).replace("|", "/").strip()
+def _fill(grid, runs: list[Run], textpage, frame: Frame) -> tuple[list[list[str]], list[bool], set[int]]:
+    """Cell texts row by row, whether each row is all bold, and the indexes of the runs used.
+
+    A run goes to the cell holding its centre; a run that reaches well into a neighbouring
+    cell (one text object drawn across cells) is split character by character.
+    """
+    flat = [(r, k, cell) for r, row in enumerate(grid) for k, cell in enumerate(row)]
+    x0 = min(c[0] for _, _, c in flat)
+    top = min(c[1] for _, _, c in flat)
+    x1 = max(c[2] for _, _, c in flat)
+    bottom = max(c[3] for _, _, c in flat)
+    pieces: dict[tuple[int, int], list[Run]] = {}
+    weights: list[list[float]] = [[0.0, 0.0] for _ in grid]  # per row: bold width, all width
+    used: set[int] = set()
+    for index, run in enumerate(runs):
+        cx, cy = (run.x0 + run.x1) / 2, (run.top + run.bottom) / 2
+        if not (x0 <= cx <= x1 and top <= cy <= bottom):
+            continue
+        home = _cell_at(flat, cx, cy)
+        if home is None:
+            continue
+        used.add(index)
+        r, k, cell = home
+        if run.span is not None and (run.x0 < cell[0] - 2 or run.x1 > cell[2] + 2):
+            parts = _split(run, flat, textpage, frame)
+        else:
+            parts = [((r, k), run)]
+        for key, part in parts:
+            pieces.setdefault(key, []).append(part)
+            weights[key[0]][1] += part.x1 - part.x0
+            if part.bold:
+                weights[key[0]][0] += part.x1 - part.x0
+    texts = [[_cell_text(pieces.get((r, k), [])) for k in range(len(row))] for r, row in enumerate(grid)]
+    bold = [w[1] > 0 and w[0] >= 0.9 * w[1] for w in weights]
+    return texts, bold, used
+
+
+def _cell_at(flat, x: float, y: float):
+    for r, k, cell in flat:
+        if cell[0] <= x <= cell[2] and cell[1] <= y <= cell[3]:
+            return r, k, cell
+    return None
+
+
+def _split(run: Run, flat, textpage, frame: Frame) -> list[tuple[tuple[int, int], Run]]:
+    """A run drawn across cells, cut into one run per cell by its characters' boxes."""
+    left, right, low, high = (ctypes.c_double() for _ in range(4))
+    first, end = run.span
+    parts: list[tuple[tuple[int, int], Run]] = []
+    current = None
+    for i in range(first, end):
+        ch = run.text[i - first] if i - first < len(run.text) else ""
+        if pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, low, high) and right.value > left.value:
+            bx0, btop, bx1, bbottom = frame.box(left.value, low.value, right.value, high.value)
+            home = _cell_at(flat, (bx0 + bx1) / 2, (run.top + run.bottom) / 2)
+            key = (home[0], home[1]) if home else None
+            if key is not None and (current is None or current[0] != key):
+                current = (key, Run(bx0, bx1, run.top, run.bottom, run.baseline, run.size, run.bold, run.rect, ""))
+                parts.append(current)
+            if current is not None and key == current[0]:
+                current[1].x1 = max(current[1].x1, bx1)
+        if current is not None:
+            current[1].text += ch
+    return parts
+
+
+def _cell_text(runs: list[Run]) -> str:
+    """The runs of one cell as text: lines by baseline, left to right, hyphenation repaired."""
+    lines: list[list[Run]] = []
+    for run in sorted(runs, key=lambda r: (r.baseline, r.x0)):
+        if lines and abs(lines[-1][0].baseline - run.baseline) <= 0.5 * max(run.size, lines[-1][0].size):
+            lines[-1].append(run)
+        else:
+            lines.append([run])
+    texts = normalize_lines([join_runs(sorted(line, key=lambda r: r.x0)) for line in lines])
+    return join_lines(texts).replace("|", "/").strip()
