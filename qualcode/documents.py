@@ -54,9 +54,13 @@ class ExtractedDocument:
     page_marks: list[tuple[int, int]] = field(default_factory=list)
 
 
+# Segment kinds that carry no claims of their own and are not offered for coding.
+UNCODABLE_KINDS = frozenset({"heading", "note", "table_header"})
+
+
 @dataclass(frozen=True)
 class Segment:
-    """The unit of coding: a paragraph, heading, list, table or speaker turn."""
+    """The unit of coding: a paragraph, heading, list, table row or speaker turn."""
 
     kind: str
     start: int
@@ -68,6 +72,13 @@ class Segment:
     speaker: str | None = None
     turn: int | None = None
     timestamp: str | None = None
+    # a table row with its column headers: "Tiltak: PMTO | Målgruppe: Familier | Ansvar: Barnevernet"
+    context: str | None = None
+
+    @property
+    def codable(self) -> bool:
+        """Interviewer turns are context, not data; headings, notes and table headers carry no claims."""
+        return self.role != "interviewer" and self.kind not in UNCODABLE_KINDS
 
     def as_json(self) -> dict:
         data = {
@@ -78,7 +89,7 @@ class Segment:
             "end": self.end,
             "kind": self.kind,
         }
-        for key in ("role", "speaker", "turn", "timestamp"):
+        for key in ("role", "speaker", "turn", "timestamp", "context"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value

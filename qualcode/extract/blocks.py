@@ -16,7 +16,9 @@ from qualcode.extract.pdf_lines import Line
 from qualcode.extract.tables import Table
 
 _WEAK_MARKER = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|[-–—*])\s+\S")
+_BARE_NUMBER = re.compile(r"^(\d{1,2})\s+\S")
 _END_PUNCT = re.compile(r"[.!?:;]['\"»”’)\]*]*$")
+_URL_SCHEME_END = re.compile(r"(?:^|\W)(?:https?|ftp):/{0,2}$")  # "… https:" goes on with "//www…"
 MAX_HEADING_LINES = 4
 
 
@@ -115,16 +117,20 @@ def _overlap_x(a: Line, b: Line) -> bool:
 
 
 def list_marker(text: str) -> str | None:
-    """'strong' for a bullet glyph, 'weak' for "1." / "a)" / "-" that may be list markers."""
+    """'strong' for a bullet glyph, 'weak' for "1." / "a)" / "-" that may be list markers,
+    'bare' for a plain number ("2 Etablere …") that is one only with a list's evidence."""
     if text.startswith(BULLET):
         return "strong"
     if _WEAK_MARKER.match(text):
         return "weak"
+    if _BARE_NUMBER.match(text):
+        return "bare"
     return None
 
 
 def ends_sentence(text: str) -> bool:
-    return bool(_END_PUNCT.search(text.rstrip()))
+    text = text.rstrip()
+    return bool(_END_PUNCT.search(text)) and not _URL_SCHEME_END.search(text[-12:])
 
 
 class _ChunkReader:
@@ -159,6 +165,8 @@ class _ChunkReader:
             gap = prev is None or self.style.is_gap(prev, line) or not _overlap_x(prev, line)
             marker = list_marker(text)
             if marker == "weak" and not self._weak_marker_ok(line, prev, nxt, cur, gap):
+                marker = None
+            elif marker == "bare" and not self._bare_marker_ok(line, nxt, cur, gap):
                 marker = None
             if marker:
                 if cur is not None and cur.kind == "list" and (not gap or self._near(prev, line)):
@@ -211,6 +219,23 @@ class _ChunkReader:
         hanging = nxt.x0 > line.x0 + 0.5 * line.size
         return hanging or bool(list_marker(nxt.text))
 
+    def _bare_marker_ok(self, line: Line, nxt: Line | None, cur, gap: bool) -> bool:
+        """A plain number starts a list item with evidence: the item's next line hangs
+        under its text, or the numbers run on from the list above or into the next line."""
+        if self.is_heading(line, line.text):
+            return False
+        number = int(_BARE_NUMBER.match(line.text).group(1))
+        if cur is not None and cur.kind == "list" and not (gap and not self._near(cur.items[-1][-1], line)):
+            previous = _BARE_NUMBER.match(cur.items[-1][0].text)
+            if previous and int(previous.group(1)) == number - 1:
+                return True
+        if nxt is None or self.style.is_gap(line, nxt):
+            return False
+        following = _BARE_NUMBER.match(nxt.text)
+        if following:
+            return int(following.group(1)) == number + 1 and abs(nxt.x0 - line.x0) < 0.5 * line.size
+        return nxt.x0 > line.x0 + 0.5 * line.size  # hanging indent
+
     def _continues_item(self, block: RawBlock, line: Line) -> bool:
         first = block.items[-1][0]
         last = block.items[-1][-1]
@@ -262,7 +287,8 @@ def text_rows(items: list) -> list:
                           [[c.text for c in row] for row in rows[i:j]], cells[0].page)
             table.page_end = max(c.page for c in cells)
             body_bold = all(c.bold for row in rows[i + 1:j] for c in row)
-            table.header_rows = 1 if all(c.bold for c in rows[i]) and not body_bold else 0
+            table.header_rows = 1 if all(c.bold for c in rows[i]) and not body_bold else None
+            table.row_pages = [row[0].page for row in rows[i:j]]
             out.append(table)
             i = j
             continue

@@ -5,6 +5,8 @@ and records ``[start, end)`` for each, so offsets are correct by construction.
 """
 from __future__ import annotations
 
+import re
+
 from qualcode.documents import Block, ExtractedDocument
 
 BLOCK_SEPARATOR = "\n\n"
@@ -49,13 +51,25 @@ class DocumentBuilder:
             self.page_marks.append((offset, page))
 
     def add_table(self, rows: list[list[str]], page_start: int, page_end: int | None = None,
-                  header_rows: int = 0) -> Block | None:
-        """A table block: one line per row, cells separated by " | "; ``header_rows`` label the columns."""
+                  header_rows: int | None = None, row_pages: list[int] | None = None) -> Block | None:
+        """A table block: one line per row, cells separated by " | ".
+
+        ``header_rows`` leading rows label the columns (None: guess from the cells);
+        ``row_pages`` is the page of each row when the table runs over several pages.
+        """
         rows = [[" ".join(cell.split()).replace("|", "/") for cell in row] for row in rows]
+        pages = row_pages if row_pages is not None and len(row_pages) == len(rows) else [page_start] * len(rows)
+        if header_rows is None:
+            header_rows = guess_header_rows(rows)
         header_rows = sum(1 for row in rows[:header_rows] if any(row))
-        rows = [row for row in rows if any(row)]
-        text = "\n".join(" | ".join(row) for row in rows)
-        return self.add("table", text, page_start, page_end, rows, header_rows=header_rows)
+        kept = [(row, page) for row, page in zip(rows, pages) if any(row)]
+        lines = [" | ".join(row) for row, _ in kept]
+        marks, offset = [], 0
+        for line, (_, page) in zip(lines, kept):
+            marks.append((offset, page))
+            offset += len(line) + 1
+        return self.add("table", "\n".join(lines), page_start, page_end, [row for row, _ in kept],
+                        page_marks=marks[1:], header_rows=header_rows)
 
     def build(self, page_count: int, engine: str) -> ExtractedDocument:
         return ExtractedDocument(
@@ -66,3 +80,14 @@ class DocumentBuilder:
             warnings=list(self.warnings),
             page_marks=list(self.page_marks),
         )
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def guess_header_rows(rows: list[list[str]]) -> int:
+    """1 when the first row reads as column labels: no digits, while most other rows have some."""
+    if len(rows) < 3 or not all(cell for cell in rows[0]) or any(_DIGIT.search(cell) for cell in rows[0]):
+        return 0
+    numeric = sum(1 for row in rows[1:] if any(_DIGIT.search(cell) for cell in row))
+    return 1 if numeric >= 0.5 * (len(rows) - 1) else 0

@@ -8,6 +8,8 @@ a table continued on the next page (header row repeated or not) becomes one tabl
 """
 from __future__ import annotations
 
+import re
+
 from qualcode.extract.blocks import RawBlock, Style, ends_sentence
 from qualcode.extract.pdf_lines import Line
 
@@ -50,11 +52,12 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
     first = blocks[0]
     if last.kind == "table" and first.kind == "table":
         if _table_width(last) == _table_width(first):
-            rows = first.table.rows
+            rows, pages = first.table.rows, first.table.pages_of_rows()
             if rows and rows[0] == last.table.rows[0]:
-                rows = rows[1:]  # header row repeated on the new page
+                rows, pages = rows[1:], pages[1:]  # header row repeated on the new page (or column)
+            last.table.row_pages = last.table.pages_of_rows() + pages
             last.table.rows.extend(rows)
-            last.table.page_end = first.table.page
+            last.table.page_end = max(pages, default=first.table.page)
             blocks.pop(0)
         return
     # skip interruptions: trailing footnote-sized text / tables before, leading tables after
@@ -73,6 +76,12 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
         prev.items.extend(nxt.items)
         blocks.pop(fwd)
         return
+    if prev.kind == "list" and nxt.kind == "paragraph" and _next_number(prev, nxt.lines[0]):
+        prev.items.append(nxt.lines)  # "5 …" after a list ending with "4 …": the list goes on
+        blocks.pop(fwd)
+        if fwd < len(blocks) and blocks[fwd].kind == "list" and _next_number(prev, blocks[fwd].items[0][0]):
+            prev.items.extend(blocks.pop(fwd).items)
+        return
     if nxt.kind != "paragraph":
         return
     tail = prev.all_lines[-1]
@@ -83,6 +92,13 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
     else:
         prev.lines.extend(nxt.lines)
     blocks.pop(fwd)
+
+
+def _next_number(block: RawBlock, line: Line) -> bool:
+    """Does ``line`` start with the number after the one that starts the list's last item?"""
+    last = re.match(r"(\d{1,2})\s", block.items[-1][0].text)
+    this = re.match(r"(\d{1,2})\s+\S", line.text)
+    return bool(last and this) and int(this.group(1)) == int(last.group(1)) + 1
 
 
 def _small(block: RawBlock, style: Style) -> bool:
@@ -106,7 +122,7 @@ def _continues(tail: Line, head: Line, edge: tuple[float, bool]) -> bool:
     right, justified = edge
     if justified and tail.x1 >= right - 2.0 and tail.x1 - tail.x0 > 10 * tail.size:
         return start[:1].isalnum() or start[:1] in "(«\"'"  # a justified full line is never a paragraph's last
-    if end[-1] in "!?:":
+    if end[-1] in "!?:" and ends_sentence(end):
         return False
     if lower_start:
         return True

@@ -125,14 +125,13 @@ class Columns:
 
 def find_columns(items: list[Item]) -> Columns | None:
     """The page's own two-column grid, from a gutter few items cross."""
-    items = [i for i in items]
     if len(items) < 6:
         return None
     gutter = _find_gutter(items)
     if gutter is None:
         return None
-    left = [i for i in items if i.x1 <= gutter]
-    right = [i for i in items if i.x0 >= gutter]
+    left = [i for i in items if _extent(i)[1] <= gutter]
+    right = [i for i in items if _extent(i)[0] >= gutter]
     return Columns(gutter, (min(i.x0 for i in left), max(i.x1 for i in left)),
                    (min(i.x0 for i in right), max(i.x1 for i in right)))
 
@@ -251,7 +250,8 @@ def _side(item: Item, cols: Columns, left_items: list[Item], right_items: list[I
 
 
 def _vertical_overlap(a: Item, b: Item) -> bool:
-    return min(a.bottom, b.bottom) - max(a.top, b.top) > 0.3 * min(a.bottom - a.top, b.bottom - b.top)
+    """Side by side: any real vertical overlap (lines of one column never overlap each other)."""
+    return min(a.bottom, b.bottom) - max(a.top, b.top) > 0.5
 
 
 def _position(item: Item) -> tuple[float, float]:
@@ -267,19 +267,34 @@ def _words(item: Item) -> int:
     return len(item.text.split()) if isinstance(item, Line) else 10
 
 
+def _extent(item: Item) -> tuple[float, float]:
+    """x-range an item claims when looking for a gutter: a table's frame may reach a few points
+    into the next column (cell padding), so a table claims its width less 10 pt on each side."""
+    if isinstance(item, Line):
+        return item.x0, item.x1
+    trim = min(10.0, 0.1 * (item.x1 - item.x0))
+    return item.x0 + trim, item.x1 - trim
+
+
+def _weight(items: list[Item]) -> int:
+    """How much column content the items are: a line counts one, a table (>= 2 x 2 cells) three."""
+    return sum(1 if isinstance(i, Line) else 3 for i in items)
+
+
 def _find_gutter(items: list[Item]) -> float | None:
     """x of a vertical gap that splits the items into two real columns, or None."""
-    lo = min(i.x0 for i in items)
-    hi = max(i.x1 for i in items)
+    extents = [_extent(i) for i in items]
+    lo = min(x0 for x0, _ in extents)
+    hi = max(x1 for _, x1 in extents)
     width = hi - lo
     if width < 100:
         return None
     # crossing[k]: items covering x = lo + 2k (strictly inside, 1 pt margin), via a difference array
     steps = int(width / 2) + 2
     diff = [0] * (steps + 1)
-    for i in items:
-        a = max(0, int((i.x0 + 1 - lo) / 2) + 1)
-        b = min(steps, int((i.x1 - 1 - lo) / 2) + 1)
+    for x0, x1 in extents:
+        a = max(0, int((x0 + 1 - lo) / 2) + 1)
+        b = min(steps, int((x1 - 1 - lo) / 2) + 1)
         if b > a:
             diff[a] += 1
             diff[b] -= 1
@@ -300,9 +315,9 @@ def _find_gutter(items: list[Item]) -> float | None:
         return None
     crossing, start, end = best
     gutter = (start + end) / 2
-    left = [i for i in items if i.x1 <= gutter]
-    right = [i for i in items if i.x0 >= gutter]
-    if len(left) < 3 or len(right) < 3 or crossing > 0.25 * len(items):
+    left = [i for i, (_, x1) in zip(items, extents) if x1 <= gutter]
+    right = [i for i, (x0, _) in zip(items, extents) if x0 >= gutter]
+    if _weight(left) < 3 or _weight(right) < 3 or crossing > 0.25 * len(items):
         return None
     lw = median(i.x1 - i.x0 for i in left)
     rw = median(i.x1 - i.x0 for i in right)

@@ -150,7 +150,8 @@ def _build(pages: list[PageLayout]) -> DocumentBuilder:
 def _emit(builder: DocumentBuilder, block: RawBlock, lexicon: Lexicon) -> None:
     first, last = block.pages
     if block.kind == "table":
-        builder.add_table(block.table.rows, first, last, header_rows=block.table.header_rows)
+        builder.add_table(block.table.rows, first, last, header_rows=block.table.header_rows,
+                          row_pages=block.table.pages_of_rows())
     elif block.kind == "list":
         items = [join_lines((ln.text for ln in item), lexicon) for item in block.items]
         builder.add("list", "\n".join(i for i in items if i), first, last)

@@ -35,6 +35,7 @@ class Run:
     rect: tuple[float, float, float, float]  # (left, bottom, right, top) in PDF user space
     text: str | None = None
     span: tuple[int, int] | None = None  # its characters' [first, end) indexes in the text page
+    lead: str = ""  # what pdfium put between the previous text object's characters and this run's
 
 
 class Frame:
@@ -206,7 +207,9 @@ def read_runs(textpage, frame: Frame) -> list[Run]:
             return _runs_from_rects(textpage, frame, probe, rect_count)
     left, top, right, bottom = (ctypes.c_double() for _ in range(4))
     runs: list[Run] = []
+    previous_end = 0
     for k, (a, b_) in enumerate(groups):
+        lead, previous_end = text[previous_end:a], b_
         if not pdfium_c.FPDFText_GetRect(textpage, k, left, top, right, bottom):
             continue
         chunk = text[a:b_]
@@ -215,7 +218,7 @@ def read_runs(textpage, frame: Frame) -> list[Run]:
         first = a + (len(chunk) - len(chunk.lstrip()))
         run = _make_run(frame, probe, first, left.value, bottom.value, right.value, top.value, chunk)
         if run is not None:
-            run.span = (a, b_)
+            run.span, run.lead = (a, b_), lead
             runs.append(run)
     return runs
 
@@ -233,7 +236,8 @@ def _make_run(frame: Frame, probe: "_FontProbe", index: int, l: float, b: float,
     if size <= 0.5:
         size = min(h, r - l) * 0.8
     if frame.rotation in (0, 180):
-        ok = base is not None and b - 1 <= base <= t + 1
+        # the origin is the baseline; glyphs drawn above it (bullets, dashes, quotes) start below their box
+        ok = base is not None and b - 0.6 * size - 1 <= base <= t + 1
         baseline = frame.point(l, base if ok else b + h * 0.2)[1]
     else:
         baseline = vb - 0.2 * (vb - vt)
@@ -277,10 +281,11 @@ def group_lines(runs: list[Run]) -> list[list[Run]]:
             prev = current[-1]
             gap = run.x0 - right
             size = max(prev.size, run.size)
-            limit = 1.25 * size
             if len(current) == 1 and prev.x1 - prev.x0 <= 1.2 * size:
-                limit = 4 * size  # a bullet or number marker sits well left of its text
-            if gap > limit or (gap > 0.4 * size and is_gutter(right, run.x0)):
+                split = gap > 4 * size  # a bullet or number marker sits well left of its text
+            else:
+                split = gap > 1.25 * size or (gap > 0.4 * size and is_gutter(right, run.x0))
+            if split:
                 lines.append(current)
                 current = [run]
                 right = run.x1
@@ -295,17 +300,20 @@ def _bands(runs: list[Run]) -> list[list[Run]]:
     """Runs grouped by vertical position (one band per printed line across the page)."""
     bands: list[list[Run]] = []
     for run in sorted(runs, key=lambda r: (r.top, r.x0)):
-        placed = False
-        for band in bands[-6:][::-1]:
+        best, best_diff = None, None
+        for band in bands[-6:]:
             ref = band[0]
             overlap = min(ref.bottom, run.bottom) - max(ref.top, run.top)
-            if overlap >= 0.5 * min(ref.bottom - ref.top, run.bottom - run.top) and abs(
-                ref.baseline - run.baseline
-            ) <= 0.5 * max(ref.size, run.size):
-                band.append(run)
-                placed = True
-                break
-        if not placed:
+            diff = abs(ref.baseline - run.baseline)
+            size = max(ref.size, run.size)
+            # one baseline, or boxes that overlap well (a small glyph such as "," has a small box)
+            same = diff <= 0.15 * size or (
+                overlap >= 0.5 * min(ref.bottom - ref.top, run.bottom - run.top) and diff <= 0.5 * size)
+            if same and (best_diff is None or diff < best_diff):
+                best, best_diff = band, diff
+        if best is not None:
+            best.append(run)
+        else:
             bands.append([run])
     return bands
 
@@ -395,18 +403,58 @@ def _drop_overprint(runs: list[Run]) -> list[Run]:
 
 
 def join_runs(runs: list[Run]) -> str:
-    """Run texts left to right, with a space where the runs do not touch."""
+    """Run texts left to right, with a space where the words part.
+
+    Runs that follow each other in pdfium's text stream part where the stream has a space
+    between them (one the PDF draws, or one pdfium inferred); other neighbours part where
+    their boxes do not touch.  A line drawn glyph by glyph is judged by its own gaps
+    instead, because letter spacing makes pdfium infer spaces inside words: the gaps
+    fall into letter gaps and clearly wider word gaps.
+    """
+    word_gap = _word_gap(runs)
     parts: list[str] = []
     right = None
+    previous = None
     for run in runs:
         text = (run.text or "").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-        if parts and right is not None:
+        if parts and right is not None and not parts[-1].endswith(" ") and not text.startswith(" "):
             gap = run.x0 - right
-            if gap > 0.12 * run.size and not parts[-1].endswith(" ") and not text.startswith(" "):
+            if word_gap is not None:
+                space = gap >= word_gap
+            elif _follows(previous, run):
+                space = " " in run.lead
+            else:
+                space = gap > 0.12 * run.size
+            if space:
                 parts.append(" ")
         parts.append(text)
         right = run.x1 if right is None else max(right, run.x1)
+        previous = run
     return "".join(parts)
+
+
+def _word_gap(runs: list[Run]) -> float | None:
+    """For a line drawn one glyph per run: the smallest gap that parts words, else None.
+
+    The gaps between glyphs split into letter gaps and word gaps (a space wider); the
+    threshold sits in the widest jump between consecutive sorted gaps, when that jump is
+    clear (>= 0.08 em, and the wider gap >= 1.5 x the narrower).  No such jump: the line
+    is one word (threshold infinite).
+    """
+    if len(runs) < 6 or sum(1 for r in runs if len((r.text or "").strip()) == 1) < 0.7 * len(runs):
+        return None
+    size = sorted(r.size for r in runs)[len(runs) // 2]
+    gaps = sorted(b.x0 - a.x1 for a, b in zip(runs, runs[1:]))
+    jump, lo, hi = max(((b - a, a, b) for a, b in zip(gaps, gaps[1:])), default=(0.0, 0.0, None))
+    if hi is None or jump < 0.08 * size or hi < 1.5 * max(lo, 0.0):
+        return float("inf")
+    return hi
+
+
+def _follows(previous: Run | None, run: Run) -> bool:
+    """Does ``run`` come right after ``previous`` in the text stream, on the same line?"""
+    return (previous is not None and previous.span is not None and run.span is not None
+            and previous.span[1] + len(run.lead) == run.span[0] and "\n" not in run.lead)
 
 
 def _bounded_text(textpage, left: float, bottom: float, right: float, top: float, keep_lines: bool = False) -> str:
@@ -418,3 +466,9 @@ def _bounded_text(textpage, left: float, bottom: float, right: float, top: float
     text = bytes(buf).decode("utf-16-le", errors="ignore").rstrip("\x00")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text if keep_lines else text.replace("\n", " ")
+
+
+def bounded_text(textpage, frame: Frame, x0: float, top: float, x1: float, bottom: float) -> str:
+    """Text inside a view box, one line per ``\n`` (table cells of pages read by box)."""
+    left, low, right, high = frame.unbox(x0, top, x1, bottom)
+    return _bounded_text(textpage, left, low, right, high, keep_lines=True)

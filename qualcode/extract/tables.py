@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pypdfium2.raw as pdfium_c
 
 from qualcode.extract.normalize import join_lines, normalize_lines
-from qualcode.extract.pdf_lines import Frame, Run, join_runs
+from qualcode.extract.pdf_lines import Frame, Run, bounded_text
 
 MAX_SEGMENTS = 4000  # pages drawn with more path segments than this are charts/maps, not tables
 MAX_EDGES = 600
@@ -37,7 +37,11 @@ class Table:
     rows: list[list[str]]
     page: int
     page_end: int | None = None  # set when the table continues on later pages
-    header_rows: int = 0  # leading rows that label the columns
+    header_rows: int | None = None  # leading rows that label the columns (None: not known from style)
+    row_pages: list[int] | None = None  # page of each row, once rows from later pages are added
+
+    def pages_of_rows(self) -> list[int]:
+        return self.row_pages if self.row_pages is not None else [self.page] * len(self.rows)
 
 
 def _segments(page, frame: Frame) -> list[tuple[float, float, float, float]]:
@@ -156,7 +160,7 @@ def find_tables(page, textpage, frame: Frame, page_number: int, runs: list[Run])
         top = min(c[1] for c in group)
         x1 = max(c[2] for c in group)
         bottom = max(c[3] for c in group)
-        header = 1 if bold[keep[0]] and not all(bold[i] for i in keep) else 0
+        header = 1 if bold[keep[0]] and not all(bold[i] for i in keep) else None
         tables.append(Table(x0, top, x1, bottom, rows, page_number, header_rows=header))
     return tables, [run for i, run in enumerate(runs) if i not in taken]
 
@@ -193,7 +197,8 @@ def _fill(grid, runs: list[Run], textpage, frame: Frame) -> tuple[list[list[str]
             continue
         used.add(index)
         r, k, cell = home
-        if run.span is not None and (run.x0 < cell[0] - 2 or run.x1 > cell[2] + 2):
+        if run.span is not None and (run.x0 < cell[0] - 2 or run.x1 > cell[2] + 2
+                                     or run.top < cell[1] - 2 or run.bottom > cell[3] + 2):
             parts = _split(run, flat, textpage, frame)
         else:
             parts = [((r, k), run)]
@@ -202,7 +207,8 @@ def _fill(grid, runs: list[Run], textpage, frame: Frame) -> tuple[list[list[str]
             weights[key[0]][1] += part.x1 - part.x0
             if part.bold:
                 weights[key[0]][0] += part.x1 - part.x0
-    texts = [[_cell_text(pieces.get((r, k), [])) for k in range(len(row))] for r, row in enumerate(grid)]
+    texts = [[_cell_text(pieces.get((r, k), []), textpage, frame, cell) for k, cell in enumerate(row)]
+             for r, row in enumerate(grid)]
     bold = [w[1] > 0 and w[0] >= 0.9 * w[1] for w in weights]
     return texts, bold, used
 
@@ -215,34 +221,67 @@ def _cell_at(flat, x: float, y: float):
 
 
 def _split(run: Run, flat, textpage, frame: Frame) -> list[tuple[tuple[int, int], Run]]:
-    """A run drawn across cells, cut into one run per cell by its characters' boxes."""
+    """A run drawn across cells, cut into one run per cell by its characters' boxes.
+
+    It is cut only where the next cell's text starts after a gap wider than a word space:
+    text that merely overflows its cell (a border through a word) stays with its cell.
+    """
     left, right, low, high = (ctypes.c_double() for _ in range(4))
     first, end = run.span
     parts: list[tuple[tuple[int, int], Run]] = []
-    current = None
+    current: tuple[tuple[int, int], Run] | None = None
+    last = None  # box of the previous visible character
     for i in range(first, end):
         ch = run.text[i - first] if i - first < len(run.text) else ""
         if pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, low, high) and right.value > left.value:
-            bx0, btop, bx1, bbottom = frame.box(left.value, low.value, right.value, high.value)
-            home = _cell_at(flat, (bx0 + bx1) / 2, (run.top + run.bottom) / 2)
-            key = (home[0], home[1]) if home else None
-            if key is not None and (current is None or current[0] != key):
-                current = (key, Run(bx0, bx1, run.top, run.bottom, run.baseline, run.size, run.bold, run.rect, ""))
+            box = frame.box(left.value, low.value, right.value, high.value)
+            home = _cell_at(flat, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            if home is not None and (current is None or (current[0] != home[:2] and _apart(last, box, run.size))):
+                current = (home[:2], Run(box[0], box[2], box[1], box[3], run.baseline, run.size, run.bold,
+                                         run.rect, "", span=(i, i), lead=" "))
                 parts.append(current)
-            if current is not None and key == current[0]:
-                current[1].x1 = max(current[1].x1, bx1)
+            if current is not None:
+                part = current[1]
+                part.x0, part.top = min(part.x0, box[0]), min(part.top, box[1])
+                part.x1, part.bottom = max(part.x1, box[2]), max(part.bottom, box[3])
+            last = box
         if current is not None:
             current[1].text += ch
+            current[1].span = (current[1].span[0], i + 1)
     return parts
 
 
-def _cell_text(runs: list[Run]) -> str:
-    """The runs of one cell as text: lines by baseline, left to right, hyphenation repaired."""
-    lines: list[list[Run]] = []
-    for run in sorted(runs, key=lambda r: (r.baseline, r.x0)):
-        if lines and abs(lines[-1][0].baseline - run.baseline) <= 0.5 * max(run.size, lines[-1][0].size):
-            lines[-1].append(run)
+def _apart(a, b, size: float) -> bool:
+    """Are two character boxes (x0, top, x1, bottom) separated by more than a word space?"""
+    if a is None:
+        return True
+    gap = max(b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3])
+    return gap >= 0.5 * size
+
+
+def _cell_text(runs: list[Run], textpage, frame: Frame, cell) -> str:
+    """The runs of one cell as text, in the order the PDF draws them, hyphenation repaired.
+
+    Runs that follow each other in pdfium's text stream are joined as the stream joins
+    them (its spaces and line breaks; right for rotated and glyph-by-glyph text too).
+    Runs read by box, without a place in the stream, fall back to the cell's text by box.
+    """
+    if not runs:
+        return ""
+    if any(r.span is None for r in runs):
+        raw = bounded_text(textpage, frame, *cell)
+        return join_lines(normalize_lines(raw.split("\n"))).replace("|", "/").strip()
+    lines: list[str] = []
+    previous = None
+    for run in sorted(runs, key=lambda r: r.span):
+        text = run.text.replace("\r\n", " ").replace("\n", " ")
+        adjacent = previous is not None and previous.span[1] + len(run.lead) == run.span[0]
+        if previous is None or (adjacent and "\n" in run.lead) or (
+                not adjacent and abs(previous.baseline - run.baseline) > 0.5 * max(run.size, previous.size)):
+            lines.append(text)
+        elif adjacent and not run.lead.strip(" ") and " " not in run.lead:
+            lines[-1] += text
         else:
-            lines.append([run])
-    texts = normalize_lines([join_runs(sorted(line, key=lambda r: r.x0)) for line in lines])
-    return join_lines(texts).replace("|", "/").strip()
+            lines[-1] += " " + text
+        previous = run
+    return join_lines(normalize_lines(lines)).replace("|", "/").strip()
