@@ -38,6 +38,16 @@ class Turn:
     timestamp: str | None = None
 
 
+@dataclass(frozen=True)
+class OcrPage:
+    """A page read with OCR: Tesseract's mean word confidence (0-100) and word count."""
+
+    page: int
+    confidence: float
+    words: int
+    engine: str
+
+
 @dataclass
 class ExtractedDocument:
     """Everything extraction learns about one file."""
@@ -52,6 +62,7 @@ class ExtractedDocument:
     # (offset, page): the text from ``offset`` on lies on ``page`` — sorted by offset; lets a
     # paragraph that runs across a page break be cut into segments with the right pages
     page_marks: list[tuple[int, int]] = field(default_factory=list)
+    ocr_pages: list[OcrPage] = field(default_factory=list)  # pages whose text came from OCR
 
 
 # Segment kinds that carry no claims of their own and are not offered for coding.

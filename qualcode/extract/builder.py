@@ -71,7 +71,7 @@ class DocumentBuilder:
         return self.add("table", "\n".join(lines), page_start, page_end, [row for row, _ in kept],
                         page_marks=marks[1:], header_rows=header_rows)
 
-    def build(self, page_count: int, engine: str) -> ExtractedDocument:
+    def build(self, page_count: int, engine: str, ocr_pages=()) -> ExtractedDocument:
         return ExtractedDocument(
             text="".join(self._parts),
             blocks=list(self.blocks),
@@ -79,6 +79,7 @@ class DocumentBuilder:
             engine=engine,
             warnings=list(self.warnings),
             page_marks=list(self.page_marks),
+            ocr_pages=list(ocr_pages),
         )
 
 
