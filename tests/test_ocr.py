@@ -46,7 +46,7 @@ def scanned_plan(tmp_path_factory):
 def test_scanned_plan_is_read_with_ocr_through_the_same_steps(scanned_plan):
     seen = []
     doc = extract_file(scanned_plan, progress=lambda done, total, ocr: seen.append((done, total, ocr)))
-    assert seen == [(1, 2, True), (2, 2, True)]
+    assert seen == [(0, 2, True), (1, 2, True), (1, 2, True), (2, 2, True)]  # before and after each page
     expected = words(" ".join(["Plan for forebygging", PLAN[0], PLAN[1], "Oppfølging", PLAN[2]]))
     accuracy = SequenceMatcher(None, expected, words(doc.text), autojunk=False).ratio()
     assert accuracy >= 0.95, accuracy

@@ -57,7 +57,7 @@ def extract_pdf(path: Path, ocr: str = "auto", progress=None) -> ExtractedDocume
 
     ``ocr``: "auto" reads pages without a text layer (scans) with Tesseract, "always"
     reads every page with it, "never" skips scanned pages.  ``progress(done, total, ocr)``
-    is called after each page (``ocr`` tells whether that page went through Tesseract).
+    is called after each page, and before each page Tesseract reads (``ocr`` True).
     """
     if ocr not in OCR_MODES:
         raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
@@ -109,6 +109,8 @@ def _extract(doc: pdfium.PdfDocument, fallback: PlumberPages, ocr: str = "auto",
                 if not no_ocr:
                     engine_name = tesseract.engine_name()
             if wants_ocr and not no_ocr:
+                if progress is not None:
+                    progress(index, page_count, True)  # Tesseract takes seconds: let a bar show it working
                 try:
                     result = tesseract.ocr_page(page, number, layout.width, layout.height)
                 except Exception as err:  # Tesseract crashed or timed out on this page: skip it, say why
