@@ -131,3 +131,38 @@ def test_table_rows_are_segments_with_their_column_headers(tmp_path):
     assert rows[0].context == "Tiltak: Foreldreveiledning | Målgruppe: Alle foreldre | Ansvar: Helsestasjon"
     for s in segments:
         assert doc.text[s.start:s.end] == s.text
+
+
+def _plumber_tables(horizontal, vertical):
+    from pdfplumber import table as plumber
+
+    edges = [{"x0": x0, "x1": x1, "top": t, "bottom": b, "width": x1 - x0, "height": 0, "doctop": t,
+              "orientation": "h"} for x0, t, x1, b in horizontal]
+    edges += [{"x0": x0, "x1": x1, "top": t, "bottom": b, "width": 0, "height": b - t, "doctop": t,
+               "orientation": "v"} for x0, t, x1, b in vertical]
+    edges = plumber.merge_edges(edges, 3, 3, 3, 3)
+    cells = plumber.intersections_to_cells(plumber.edges_to_intersections(edges, 3, 3))
+    return [sorted(t) for t in plumber.cells_to_tables(cells)]
+
+
+def test_table_grid_gives_pdfplumbers_cells():
+    """qualcode.extract.grid restates pdfplumber's table geometry; both must find the same cells."""
+    import random
+
+    from qualcode.extract import grid
+
+    rng = random.Random(7)
+    for _ in range(60):
+        xs = sorted(rng.sample(range(20, 560, 7), rng.randint(2, 6)))
+        ys = sorted(rng.sample(range(20, 800, 9), rng.randint(2, 7)))
+        jitter = lambda: rng.choice([0.0, 0.0, 0.4, -1.2, 2.5, 4.0])  # noqa: E731  nearly aligned, some not
+        horizontal = [(xs[0] + jitter(), y + jitter(), xs[-1] + jitter(), 0.0) for y in ys]
+        horizontal = [(x0, y, x1, y) for x0, y, x1, _ in horizontal]
+        vertical = [(x + jitter(), ys[0] + jitter(), 0.0, ys[-1] + jitter()) for x in xs]
+        vertical = [(x, t, x, b) for x, t, _, b in vertical]
+        if rng.random() < 0.3:  # broken rules and stray pieces
+            horizontal.append((xs[0], ys[0] + 3.3, (xs[0] + xs[-1]) / 2, ys[0] + 3.3))
+            vertical = vertical[:-1] + [(xs[-1], ys[0], xs[-1], (ys[0] + ys[-1]) / 2)]
+        h, v = grid.merge_edges(horizontal, vertical)
+        ours = [sorted(t) for t in grid.tables(grid.cells(grid.intersections(h, v)))]
+        assert ours == _plumber_tables(horizontal, vertical)

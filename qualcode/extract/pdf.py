@@ -50,6 +50,7 @@ def open_pdf(path: Path) -> pdfium.PdfDocument:
 
 
 OCR_MODES = ("never", "auto", "always")
+LOW_OCR_CONFIDENCE = 60.0  # mean word confidence below which a page's OCR text gets a warning
 
 
 def extract_pdf(path: Path, ocr: str = "auto", progress=None) -> ExtractedDocument:
@@ -119,6 +120,9 @@ def _extract(doc: pdfium.PdfDocument, fallback: PlumberPages, ocr: str = "auto",
                 else:
                     layout.lines, layout.tables, used_ocr = result.lines, [], True
                     ocr_pages.append(OcrPage(number, result.confidence, result.words, engine_name))
+                    if result.words and result.confidence < LOW_OCR_CONFIDENCE:
+                        warnings.append(f"page {number}: OCR confidence only {result.confidence:.0f} % "
+                                        "— check the text against the page (another language? a poor scan?)")
             elif wants_ocr and ocr == "always":
                 raise ExtractionError(no_ocr)
             if not layout.lines and not layout.tables:

@@ -1,9 +1,9 @@
-"""Ruled tables: ruling lines from pdfium path objects, cell geometry from pdfplumber.
+"""Ruled tables: ruling lines from pdfium path objects, cells by pdfplumber's geometry.
 
 Reading a page with pdfplumber costs ~100 ms (pdfminer parses everything); pdfium hands
 us the vector paths in well under a millisecond.  pdfplumber's table algorithm itself
-(snap/join edges, intersections, cells, tables) is pure geometry, so we feed it the
-pdfium edges and keep its proven cell logic.
+(snap/join edges, intersections, cells, tables) is pure geometry: :mod:`.grid` runs it
+on the pdfium edges without loading pdfplumber.
 
 Tables are read before the page's lines are formed: a text run belongs to the cell that
 holds its centre (a run drawn across several cells is split by its characters' boxes),
@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
 
+from qualcode.extract import grid as ruling
 from qualcode.extract.normalize import join_lines, normalize_lines
 from qualcode.extract.pdf_lines import Frame, Run, bounded_text
 
 MAX_SEGMENTS = 4000  # pages drawn with more path segments than this are charts/maps, not tables
 MAX_EDGES = 600
-MAX_POINTS = 1200  # pdfplumber's cell search is quadratic in intersections; beyond this, rows fall back to text
+MAX_POINTS = 1200  # the cell search is quadratic in intersections; beyond this, rows fall back to text
 MIN_EDGE = 3.0
 
 
@@ -111,19 +112,18 @@ def _add(p, q, out) -> None:
         out.append((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
 
 
-def _edges(segments) -> list[dict]:
-    edges = []
+def _edges(segments) -> tuple[list, list]:
+    """Horizontal and vertical ruling edges (x0, top, x1, bottom) from straight path segments."""
+    horizontal, vertical = [], []
     for x0, top, x1, bottom in segments:
         w, h = x1 - x0, bottom - top
         if h < 1.0 and w >= MIN_EDGE:
             mid = (top + bottom) / 2
-            edges.append({"x0": x0, "x1": x1, "top": mid, "bottom": mid, "width": w, "height": 0,
-                          "doctop": mid, "orientation": "h"})
+            horizontal.append((x0, mid, x1, mid))
         elif w < 1.0 and h >= MIN_EDGE:
             mid = (x0 + x1) / 2
-            edges.append({"x0": mid, "x1": mid, "top": top, "bottom": bottom, "width": 0, "height": h,
-                          "doctop": top, "orientation": "v"})
-    return edges
+            vertical.append((mid, top, mid, bottom))
+    return horizontal, vertical
 
 
 def find_tables(page, textpage, frame: Frame, page_number: int, runs: list[Run]) -> tuple[list[Table], list[Run]]:
@@ -131,22 +131,20 @@ def find_tables(page, textpage, frame: Frame, page_number: int, runs: list[Run])
     segments = _segments(page, frame)
     if len(segments) < 4:
         return [], runs
-    edges = _edges(segments)
-    if sum(e["orientation"] == "v" for e in edges) < 2 or sum(e["orientation"] == "h" for e in edges) < 2:
+    horizontal, vertical = _edges(segments)
+    if len(vertical) < 2 or len(horizontal) < 2:
         return [], runs
-    from pdfplumber import table as plumber_table  # pdfminer loads only when a page has rulings
-
-    edges = plumber_table.merge_edges(edges, 3, 3, 3, 3)
-    edges = [e for e in edges if (e["width"] if e["orientation"] == "h" else e["height"]) >= MIN_EDGE]
-    if len(edges) > MAX_EDGES:
+    horizontal, vertical = ruling.merge_edges(horizontal, vertical)
+    horizontal = [e for e in horizontal if e[2] - e[0] >= MIN_EDGE]
+    vertical = [e for e in vertical if e[3] - e[1] >= MIN_EDGE]
+    if len(horizontal) + len(vertical) > MAX_EDGES:
         return [], runs
-    points = plumber_table.edges_to_intersections(edges, 3, 3)
+    points = ruling.intersections(horizontal, vertical)
     if not 4 <= len(points) <= MAX_POINTS:
         return [], runs
-    cells = plumber_table.intersections_to_cells(points)
     tables = []
     taken: set[int] = set()
-    for group in plumber_table.cells_to_tables(cells):
+    for group in ruling.tables(ruling.cells(points)):
         grid = _grid(group)
         if len(grid) < 2 or max(len(r) for r in grid) < 2:
             continue
