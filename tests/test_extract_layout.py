@@ -166,3 +166,15 @@ def test_table_grid_gives_pdfplumbers_cells():
         h, v = grid.merge_edges(horizontal, vertical)
         ours = [sorted(t) for t in grid.tables(grid.cells(grid.intersections(h, v)))]
         assert ours == _plumber_tables(horizontal, vertical)
+
+
+def test_tables_whose_frames_differ_by_a_few_points_each_keep_all_columns(tmp_path):
+    """Left rules 3 pt apart chain into one snap cluster page-wide (pdfplumber's behaviour),
+    which moved one table's rules off its cross rules and lost its first column."""
+    tables = [[[f"Kolonne {k}{t}" for k in "ABC"], [f"rad {t}{k}" for k in range(3)], [f"ny {t}{k}" for k in range(3)]]
+              for t in range(4)]
+    page = []
+    for t, rows in enumerate(tables):
+        page += [("table", rows, {"shift": -3.0 * t, "width": 300}), ("para", [f"Tekst etter tabell {t + 1}."])]
+    doc = extract_file(make_pdf(tmp_path / "frames.pdf", [page]))
+    assert [[list(r) for r in b.rows] for b in doc.blocks if b.kind == "table"] == tables

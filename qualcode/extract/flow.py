@@ -72,11 +72,13 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
         return
     if abs(prev.size - nxt.size) > 1.0:
         return
+    adjacent = back == len(out) - 1 and fwd == 0  # nothing stepped over: a list may go on as it is
     if prev.kind == "list" and nxt.kind == "list":
-        prev.items.extend(nxt.items)
-        blocks.pop(fwd)
+        if adjacent:
+            prev.items.extend(nxt.items)
+            blocks.pop(fwd)
         return
-    if prev.kind == "list" and nxt.kind == "paragraph" and _next_number(prev, nxt.lines[0]):
+    if prev.kind == "list" and nxt.kind == "paragraph" and adjacent and _next_number(prev, nxt.lines[0]):
         prev.items.append(nxt.lines)  # "5 …" after a list ending with "4 …": the list goes on
         blocks.pop(fwd)
         if fwd < len(blocks) and blocks[fwd].kind == "list" and _next_number(prev, blocks[fwd].items[0][0]):

@@ -3,7 +3,7 @@
 The algorithm is pdfplumber's (``pdfplumber.table``, MIT licence): snap nearly aligned
 edges together, join collinear pieces, find where vertical and horizontal edges cross,
 take the smallest rectangle at each crossing as a cell, and group cells that share
-corners into tables.  It is restated here because importing ``pdfplumber.table`` loads
+corners into tables (one change: see :func:`merge_edges`).  It is restated here because importing ``pdfplumber.table`` loads
 pdfplumber and pdfminer (~0.14 s of CPU), more than reading a whole 10-page PDF with
 pdfium; ``tests/test_extract_layout.py`` checks it gives pdfplumber's cells.
 
@@ -20,9 +20,14 @@ Point = tuple[float, float]
 def merge_edges(horizontal: list[Edge], vertical: list[Edge], snap: float = 3, join: float = 3,
                 ) -> tuple[list[Edge], list[Edge]]:
     """Snap edges within ``snap`` points to their mean position, then join collinear ones
-    whose ends are within ``join`` points (pdfplumber's ``merge_edges``)."""
-    horizontal = _snap(horizontal, 1, snap)
-    vertical = _snap(vertical, 0, snap)
+    whose ends are within ``join`` points (pdfplumber's ``merge_edges``).
+
+    Unlike pdfplumber, only edges that also meet along their length snap together: two
+    tables at different heights whose left rules differ by a point or two stay apart
+    (page-wide snapping would move one table's rules off the ends of its own cross rules).
+    """
+    horizontal = _snap(horizontal, 1, 0, 2, snap, join)
+    vertical = _snap(vertical, 0, 1, 3, snap, join)
     joined_h = [e for _, group in groupby(sorted(horizontal, key=lambda e: e[1]), key=lambda e: e[1])
                 for e in _join(list(group), 0, 2, join)]
     joined_v = [e for _, group in groupby(sorted(vertical, key=lambda e: e[0]), key=lambda e: e[0])
@@ -30,24 +35,33 @@ def merge_edges(horizontal: list[Edge], vertical: list[Edge], snap: float = 3, j
     return joined_h, joined_v
 
 
-def _snap(edges: list[Edge], axis: int, tolerance: float) -> list[Edge]:
-    """Move edges whose position (x for vertical, y for horizontal) clusters within ``tolerance``
-    to the cluster's mean; clusters chain over the sorted distinct positions."""
+def _snap(edges: list[Edge], axis: int, lo: int, hi: int, tolerance: float, reach: float) -> list[Edge]:
+    """Move edges whose position (x for vertical, y for horizontal) lies within ``tolerance`` of
+    a neighbour's, and whose extents [lo, hi] meet it (within ``reach``), to their group's mean."""
     if not edges:
         return []
-    values = sorted({e[axis] for e in edges})
-    cluster_of: dict[float, int] = {}
-    index, last = 0, values[0]
-    for value in values:
-        if value > last + tolerance:
-            index += 1
-        cluster_of[value] = index
-        last = value
-    members: dict[int, list[Edge]] = {}
-    for edge in sorted(edges, key=lambda e: cluster_of[e[axis]]):
-        members.setdefault(cluster_of[edge[axis]], []).append(edge)
+    order = sorted(range(len(edges)), key=lambda i: edges[i][axis])
+    parent = list(range(len(edges)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for n, i in enumerate(order):
+        a = edges[i]
+        for j in order[n + 1:]:
+            b = edges[j]
+            if b[axis] - a[axis] > tolerance:
+                break
+            if b[lo] <= a[hi] + reach and a[lo] <= b[hi] + reach:
+                parent[root(j)] = root(i)
+    groups: dict[int, list[Edge]] = {}
+    for i, edge in enumerate(edges):
+        groups.setdefault(root(i), []).append(edge)
     out: list[Edge] = []
-    for group in members.values():
+    for group in groups.values():
         mean = sum(e[axis] for e in group) / len(group)
         for x0, top, x1, bottom in group:
             shift = mean - (x0, top)[axis]
