@@ -178,3 +178,21 @@ def test_tables_whose_frames_differ_by_a_few_points_each_keep_all_columns(tmp_pa
         page += [("table", rows, {"shift": -3.0 * t, "width": 300}), ("para", [f"Tekst etter tabell {t + 1}."])]
     doc = extract_file(make_pdf(tmp_path / "frames.pdf", [page]))
     assert [[list(r) for r in b.rows] for b in doc.blocks if b.kind == "table"] == tables
+
+
+def test_docx_and_markdown_tables_give_row_segments_with_headers(tmp_path):
+    import docx
+
+    d = docx.Document()
+    table = d.add_table(rows=3, cols=3)  # Word's "header row" option is on for a new table
+    for r, row in enumerate(MEASURES[:3]):
+        for k, value in enumerate(row):
+            table.cell(r, k).text = value
+    d.save(tmp_path / "plan.docx")
+    (tmp_path / "plan.md").write_text("| " + " | ".join(MEASURES[0]) + " |\n|---|---|---|\n"
+                                      + "".join("| " + " | ".join(r) + " |\n" for r in MEASURES[1:3]), encoding="utf-8")
+    for name in ("plan.docx", "plan.md"):
+        segments = segment_document(extract_file(tmp_path / name))
+        assert [(s.kind, s.codable) for s in segments] == [("table_header", False), ("table_row", True),
+                                                           ("table_row", True)], name
+        assert segments[2].context == "Tiltak: PMTO | Målgruppe: Familier med barn 3-12 | Ansvar: Barnevernet"

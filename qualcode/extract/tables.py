@@ -236,7 +236,7 @@ def _split(run: Run, flat, textpage, frame: Frame) -> list[tuple[tuple[int, int]
             home = _cell_at(flat, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
             if home is not None and (current is None or (current[0] != home[:2] and _apart(last, box, run.size))):
                 current = (home[:2], Run(box[0], box[2], box[1], box[3], run.baseline, run.size, run.bold,
-                                         run.rect, "", span=(i, i), lead=" "))
+                                         run.rect, "", span=(i, i), lead=" " if parts else run.lead))
                 parts.append(current)
             if current is not None:
                 part = current[1]
