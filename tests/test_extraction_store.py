@@ -112,3 +112,22 @@ def test_app_panel_shows_the_table_with_the_row_and_the_ocr_note(store):
     assert not at.exception
     notes = [c.value for c in at.caption] + [w.value for w in at.warning]
     assert any("lest med OCR" in n and "s. 2" in n for n in notes)
+
+
+def _overview(db: str) -> None:
+    from qualcode.app.extraction_context import show_ocr_documents
+    from qualcode.store import session_factory
+
+    class Ctx:
+        factory = session_factory(db)
+
+    show_ocr_documents(Ctx())
+
+
+@needs_tesseract
+def test_overview_lists_scanned_documents_with_confidence(store):
+    at = AppTest.from_function(_overview, args=(store,), default_timeout=30).run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert frame["fil"].tolist() == ["testvik-plan.pdf"] and frame["sider med OCR"].tolist() == [1]
+    assert 50 <= frame["sikkerhet (snitt) %"].iloc[0] <= 100

@@ -47,3 +47,25 @@ def _frame(table):
         return frame
     return frame.style.apply(lambda row: ["background-color: #fff3b0" if row.name == table.row else ""] * len(row),
                              axis=1)
+
+
+def show_ocr_documents(ctx) -> None:
+    """On Oversikt: which documents have pages read with OCR, and how sure Tesseract was."""
+    from sqlalchemy import func, select
+
+    from qualcode.store import schema
+
+    D, O = schema.Document, schema.OcrPage
+    with ctx.factory() as session:
+        rows = session.execute(
+            select(D.municipality, D.file_name, func.count(O.id), func.avg(O.confidence), func.min(O.confidence))
+            .join(O, O.document_id == D.id).group_by(D.id).order_by(func.min(O.confidence))).all()
+    if not rows:
+        return
+    import pandas as pd
+
+    st.caption("Skannede dokumenter: sidene er lest med OCR. Lav sikkerhet betyr at teksten bør sjekkes mot "
+               "originalen.")
+    frame = pd.DataFrame([(m or f, f, n, round(avg), round(low)) for m, f, n, avg, low in rows],
+                         columns=["kommune", "fil", "sider med OCR", "sikkerhet (snitt) %", "laveste side %"])
+    st.dataframe(frame, hide_index=True, width="stretch")

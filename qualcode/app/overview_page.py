@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qualcode.app.extraction_context import show_ocr_documents
 from qualcode.app.widgets import number
 from qualcode.review.progress import code_counts, document_progress, overall
 
@@ -36,6 +37,7 @@ def render(ctx) -> None:
             "andel": st.column_config.ProgressColumn("fremdrift", min_value=0.0, max_value=1.0, format="percent"),
         },
     )
+    show_ocr_documents(ctx)  # scanned documents and Tesseract's confidence
 
     st.subheader("Koder")
     st.caption("Forslag = segmenter der regler/modell foreslår koden; mulige = svakere forslag; "
