@@ -158,9 +158,12 @@ def extract(
     """
     from qualcode.extract import ExtractionError
     from qualcode.prepare import prepare
-    from qualcode.manifest import read_manifest
 
-    meta = (read_manifest(file.parent) or {}).get(file.name)
+    meta = None
+    if (file.parent / "manifest.csv").is_file():  # the manifest's pydantic models cost ~0.1 s to load
+        from qualcode.manifest import read_manifest
+
+        meta = (read_manifest(file.parent) or {}).get(file.name)
     tick, close = _page_progress()
     try:
         prepared = prepare(file, meta.type if meta else None, pseudonymise, names, ocr=ocr, progress=tick)
