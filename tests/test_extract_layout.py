@@ -196,3 +196,17 @@ def test_docx_and_markdown_tables_give_row_segments_with_headers(tmp_path):
         assert [(s.kind, s.codable) for s in segments] == [("table_header", False), ("table_row", True),
                                                            ("table_row", True)], name
         assert segments[2].context == "Tiltak: PMTO | Målgruppe: Familier med barn 3-12 | Ansvar: Barnevernet"
+
+
+def test_contents_page_in_a_two_column_report_is_read_row_by_row(tmp_path):
+    """The document's column grid must not split a page of titles and page numbers."""
+    contents = [[f"{n} {title}", str(3 + 4 * n)] for n, title in
+                enumerate(["Innledning og bakgrunn for evalueringen", "Metode, datagrunnlag og gjennomføring",
+                           "Forebygging og tidlig innsats i kommunene", "Samarbeid mellom tjenestene i praksis",
+                           "Anbefalinger for det videre arbeidet"], start=1)]  # titles as wide as a column
+    pages = [[("heading", "Innhold"), ("grid", contents, {"step": 440})],
+             two_column_page("Første", "Andre"), two_column_page("Tredje", "Fjerde")]
+    doc = extract_file(make_pdf(tmp_path / "toc.pdf", pages))
+    first = [b for b in doc.blocks if b.page_start == 1]
+    assert [b.kind for b in first] == ["heading", "table"]
+    assert [list(r) for r in first[1].rows] == contents

@@ -164,6 +164,9 @@ def _fits(items: list[Item], grid: Columns) -> bool:
     crossing = sum(1 for ln in lines if ln.x0 < g - 1 and ln.x1 > g + 1)
     if crossing > max(1, 0.2 * len(lines)):
         return False
+    for side in ([ln for ln in lines if ln.x1 <= g], [ln for ln in lines if ln.x0 >= g]):
+        if side and median(_words(ln) for ln in side) < 3:
+            return False  # labels and values, page numbers of a contents page: read them row by row
     full = 0
     for lo, hi in (grid.left, grid.right):
         width = hi - lo
