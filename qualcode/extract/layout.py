@@ -45,8 +45,11 @@ class PageLayout:
     tables: list[Table]
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _key(text: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+    return _DIGITS.sub("#", " ".join(text.lower().split()))
 
 
 def is_page_number(text: str) -> bool:
@@ -68,9 +71,11 @@ def strip_running_lines(pages: list[PageLayout]) -> int:
     edge_needed = max(2, -(-3 * n // 10))
     body_needed = max(3, -(-n // 2))
     seen: dict[tuple[str, str], list[tuple[int, float, float]]] = defaultdict(list)
+    keys: dict[int, tuple[str | None, str]] = {}  # id(line) -> (zone, key), computed once
     for page in with_text:
         for line in page.lines:
-            seen[(_zone(line, page) or "body", _key(line.text))].append((page.number, line.baseline, line.x0))
+            zone_key = keys[id(line)] = (_zone(line, page), _key(line.text))
+            seen[(zone_key[0] or "body", zone_key[1])].append((page.number, line.baseline, line.x0))
     running: set[tuple[str, str, int]] = set()
     for (zone, key), hits in seen.items():
         if len({h[0] for h in hits}) < (edge_needed if zone != "body" else body_needed):
@@ -88,8 +93,8 @@ def strip_running_lines(pages: list[PageLayout]) -> int:
     for page in with_text:
         keep = []
         for line in page.lines:
-            zone = _zone(line, page)
-            if (zone and is_page_number(line.text)) or _is_running(zone or "body", line, running):
+            zone, key = keys[id(line)]
+            if (zone and is_page_number(line.text)) or _is_running(zone or "body", key, line, running):
                 removed += 1
                 continue
             keep.append(line)
@@ -105,8 +110,7 @@ def _zone(line: Line, page: PageLayout) -> str | None:
     return None
 
 
-def _is_running(zone: str, line: Line, running: set[tuple[str, str, int]]) -> bool:
-    key = _key(line.text)
+def _is_running(zone: str, key: str, line: Line, running: set[tuple[str, str, int]]) -> bool:
     return any((zone, key, round(line.baseline) + d) in running for d in range(-4, 5))
 
 
