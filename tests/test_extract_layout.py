@@ -210,3 +210,11 @@ def test_contents_page_in_a_two_column_report_is_read_row_by_row(tmp_path):
     first = [b for b in doc.blocks if b.page_start == 1]
     assert [b.kind for b in first] == ["heading", "table"]
     assert [list(r) for r in first[1].rows] == contents
+
+
+def test_a_new_table_at_the_top_of_a_page_is_not_glued_to_the_last_one(tmp_path):
+    first = [["Kommune", "Meldinger"], ["Testvik", "107"], ["Nordby", "119"]]
+    second = [["Tiltak", "Ansvar"], ["PMTO", "Barnevernet"], ["ICDP", "Helsestasjon"]]  # its own (bold) header
+    doc = extract_file(make_pdf(tmp_path / "two.pdf", [[("para", sentences("Før", 3)), ("table", first)],
+                                                       [("table", second), ("para", sentences("Etter", 2))]]))
+    assert [[list(r) for r in b.rows] for b in doc.blocks if b.kind == "table"] == [first, second]

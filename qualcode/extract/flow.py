@@ -51,7 +51,9 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
     last = out[-1]
     first = blocks[0]
     if last.kind == "table" and first.kind == "table":
-        if _table_width(last) == _table_width(first):
+        repeated = bool(first.table.rows and last.table.rows and first.table.rows[0] == last.table.rows[0])
+        # a continuation repeats the header row, or has none of its own (a new table has its own header)
+        if _table_width(last) == _table_width(first) and (repeated or not first.table.header_rows):
             rows, pages = first.table.rows, first.table.pages_of_rows()
             if rows and rows[0] == last.table.rows[0]:
                 rows, pages = rows[1:], pages[1:]  # header row repeated on the new page (or column)
