@@ -23,6 +23,7 @@ from qualcode.prepare import Prepared, prepare, prepare_safely
 from qualcode.privacy.pseudonymise import NAMES_FILE
 from qualcode.store import schema
 from qualcode.store.audit import record
+from qualcode.store.extraction import extraction_rows
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,8 @@ def _governing_manifest(path: Path, root: Path, cache: dict) -> tuple[Path, dict
 
 
 def _prepared_stream(files: list[SourceFile], workers: int, pseudonymise: bool = True,
-                     names_file: Path | None = None) -> Iterator[tuple[SourceFile, Prepared | str]]:
-    jobs = [(f.path, f.meta.type if f.meta else None, pseudonymise, names_file) for f in files]
+                     names_file: Path | None = None, ocr: str = "auto") -> Iterator[tuple[SourceFile, Prepared | str]]:
+    jobs = [(f.path, f.meta.type if f.meta else None, pseudonymise, names_file, ocr) for f in files]
     if workers <= 1 or len(files) < 3:
         for source, job in zip(files, jobs):
             yield source, prepare_safely(*job)
@@ -127,11 +128,13 @@ def ingest(
     progress: Callable[[FileResult], None] | None = None,
     pseudonymise: bool = True,
     names_file: Path | None = None,
+    ocr: str = "auto",
 ) -> list[FileResult]:
     """Ingest every supported file under ``paths``; one result per file, in order.
 
     ``pseudonymise=False`` stores transcripts as they are (for sources already anonymised);
-    ``names_file`` lists names to replace besides those found automatically.
+    ``names_file`` lists names to replace besides those found automatically; ``ocr``
+    ("never" | "auto" | "always") says when scanned PDF pages are read with Tesseract.
     """
     files, results = discover(paths)
     for result in results:
@@ -157,7 +160,7 @@ def ingest(
         results.append(result)
         progress and progress(result)
     digests = {id(source): digest for source, digest in todo}
-    for source, outcome in _prepared_stream([s for s, _ in todo], workers, pseudonymise, names_file):
+    for source, outcome in _prepared_stream([s for s, _ in todo], workers, pseudonymise, names_file, ocr):
         if isinstance(outcome, str):
             result = FileResult(source.path, "failed", outcome)
         else:
@@ -199,6 +202,7 @@ def _store(session_factory, source: SourceFile, digest: str, prepared: Prepared,
         session.add_all(
             schema.Pseudonym(document_id=row.id, placeholder=p, kind=k, original=o) for p, k, o in prepared.pseudonyms
         )
+        session.add_all(extraction_rows(row.id, doc))  # tables with their cells, OCR'd pages
         session.flush()
         _link_questions(segments)
         if on_new_segments is not None:
@@ -213,8 +217,7 @@ def _segment_row(document_id: int, seq: int, s: Segment) -> schema.Segment:
         document_id=document_id, seq=seq, kind=s.kind, start=s.start, end=s.end,
         page_start=s.page_start, page_end=s.page_end, text=s.text, role=s.role,
         speaker=s.speaker, turn=s.turn, timestamp=s.timestamp,
-        # interviewer turns are context, not data; headings and a transcript's notes carry no claims
-        codable=s.role != "interviewer" and s.kind not in ("heading", "note"),
+        codable=s.codable,  # interviewer turns, headings, notes and table headers are not coded
     )
 
 

@@ -26,15 +26,16 @@ class Prepared:
 
 
 def prepare(path: Path, doc_type: str | None = None, pseudonymise: bool = True,
-            names_file: Path | None = None) -> Prepared:
+            names_file: Path | None = None, ocr: str = "auto", progress=None) -> Prepared:
     """Extract and segment one file; raises ExtractionError with a one-line reason.
 
     Transcripts are pseudonymised right after extraction, before segmenting, so no
     segment, store row or printout ever holds the original names and numbers; the
     mapping goes into ``Prepared.pseudonyms`` (local store only).  Plans are public
-    documents and are left as they are.
+    documents and are left as they are.  ``ocr`` and ``progress`` go to
+    :func:`qualcode.extract.extract_file` (scanned pages, a callback per page).
     """
-    document = extract_file(path, doc_type=doc_type)
+    document = extract_file(path, doc_type=doc_type, ocr=ocr, progress=progress)
     pseudonyms: list[tuple[str, str, str]] = []
     if pseudonymise and document.is_transcript:
         from qualcode.privacy import load_names, pseudonymise_document
@@ -44,10 +45,10 @@ def prepare(path: Path, doc_type: str | None = None, pseudonymise: bool = True,
 
 
 def prepare_safely(path: Path, doc_type: str | None, pseudonymise: bool = True,
-                   names_file: Path | None = None) -> Prepared | str:
+                   names_file: Path | None = None, ocr: str = "auto", progress=None) -> Prepared | str:
     """Worker entry point: a result, or the reason the file failed (never an exception)."""
     try:
-        return prepare(path, doc_type, pseudonymise, names_file)
+        return prepare(path, doc_type, pseudonymise, names_file, ocr, progress)
     except ExtractionError as err:
         return str(err)
     except Exception as err:  # a bug or a truly odd file: report it, keep the batch going

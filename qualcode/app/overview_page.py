@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qualcode.app.extraction_context import show_ocr_documents
 from qualcode.app.widgets import flash, number, show_flash
 from qualcode.review.progress import code_counts, document_progress, overall
 
@@ -38,6 +39,7 @@ def render(ctx) -> None:
             "andel": st.column_config.ProgressColumn("fremdrift", min_value=0.0, max_value=1.0, format="percent"),
         },
     )
+    show_ocr_documents(ctx)  # scanned documents and Tesseract's confidence
 
     _metadata_editor(ctx)
 

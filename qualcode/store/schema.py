@@ -231,3 +231,34 @@ class Adjudication(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+class DocumentTable(Base):
+    """A table as extracted: its cells row by row, so a table-row segment can be shown in its table.
+
+    ``[start, end)`` is the table's block in ``documents.text``; its segments are its rows
+    (a header row is a ``table_header`` segment, every other row a ``table_row``).
+    """
+
+    __tablename__ = "document_tables"
+    __table_args__ = (Index("ix_document_tables_document_start", "document_id", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+    header_rows: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class OcrPage(Base):
+    """A page whose text came from OCR, with Tesseract's mean word confidence (0-100)."""
+
+    __tablename__ = "ocr_pages"
+    __table_args__ = (UniqueConstraint("document_id", "page"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    page: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str] = mapped_column(String(80))
