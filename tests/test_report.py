@@ -1,4 +1,7 @@
-"""Reports: a self-contained HTML file that renders offline, an Excel workbook and a CSV folder."""
+"""Reports: a self-contained HTML file that renders offline, an Excel workbook and a CSV folder.
+
+Runs on SQLite and, when $QUALCODE_TEST_DB is set, on PostgreSQL (see conftest.py).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +24,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
-    db = str(tmp_path_factory.mktemp("report") / "store.db")
+def store(new_store) -> str:
+    db = new_store()
     build_store(db)
     return db
 

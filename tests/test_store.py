@@ -20,8 +20,8 @@ def test_migrations_create_every_table(db):
             "codebook_versions", "models", "alembic_version"} <= tables
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
-    with get_engine(db).connect() as conn:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db):
+    with get_engine(sqlite_db).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
