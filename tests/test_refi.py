@@ -202,15 +202,14 @@ def test_pseudonyms_and_local_paths_never_leave(qdpx, qdc):
 
 def test_memos_travel_as_notes_with_their_own_selections(qdpx, store):
     """QualCoder reads a note referenced from the source with a selection of its own as an annotation of that
-    span; NVivo reads the note's text file."""
+    span (REFI: the note's text is inline or a file, not both)."""
     root = project(qdpx)
     texts = source_texts(qdpx)
     memos = [n for n in root.iter(f"{P}Note") if n.get("name").startswith("Memo av")]
     assert len(memos) == 1
     note = memos[0]
     assert note.findtext(f"{P}PlainTextContent") == "Ansvaret er plassert hos kommunalsjefen."
-    assert texts[f"sources/{note.get('plainTextPath').removeprefix('internal://')}"] == note.findtext(
-        f"{P}PlainTextContent")
+    assert note.get("plainTextPath") is None
     sel = note.find(f"{P}PlainTextSelection")
     source = next(s for s in root.iter(f"{P}TextSource")
                   if note.get("guid") in {r.get("targetGUID") for r in s.findall(f"{P}NoteRef")})
@@ -221,10 +220,12 @@ def test_memos_travel_as_notes_with_their_own_selections(qdpx, store):
 
 
 def test_a_project_note_says_what_the_export_holds(qdpx):
-    notes = {n.get("name"): n for n in project(qdpx).iter(f"{P}Note")}
+    root = project(qdpx)
+    notes = {n.get("name"): n for n in root.iter(f"{P}Note")}
     about = notes["Om denne eksporten (qualcode)"]
-    assert "21 bekreftede kodinger" in about.findtext(f"{P}PlainTextContent")
-    assert "Maskinforslag er ikke med." in about.findtext(f"{P}PlainTextContent")
+    assert root.find(f"{P}NoteRef").get("targetGUID") == about.get("guid")  # a note on the project as a whole
+    text = source_texts(qdpx)[f"sources/{about.get('plainTextPath').removeprefix('internal://')}"]
+    assert "21 bekreftede kodinger" in text and "Maskinforslag er ikke med." in text
 
 
 def test_machine_suggestions_travel_only_when_asked_as_their_own_user(store, qdpx, new_store):

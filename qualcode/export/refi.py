@@ -13,9 +13,9 @@ What goes out:
   of their own user «qualcode (maskin)», so an unreviewed project still carries its codings;
 - reviewers as ``Users``, document attributes as ``Variables`` with per-source values,
   municipalities as ``Cases``;
-- memos as notes: each a ``Note`` with its text (inline and as ``sources/<guid>.txt``) and
-  its own ``PlainTextSelection`` over the segment, referenced from the source (how
-  QualCoder and NVivo read annotations), plus one project note saying what the export holds.
+- memos as notes: each a ``Note`` with its text and its own ``PlainTextSelection`` over
+  the segment, referenced from the source (how QualCoder reads annotations), plus one
+  project note (``sources/<guid>.txt``, referenced from the project) saying what the export holds.
 
 Never exported: pseudonym mappings, source paths on this machine, rejected or undone codings.
 Output is validated against the shipped REFI schemas before anything is written.
@@ -288,7 +288,7 @@ def project_xml(session: Session, project_name: str = "qualcode", include_machin
                     n_machine += len(machine[seg.id])
                 for memo in memos.get(seg.id, []):
                     note_guid = guid("memo", memo.id, d.content_hash, seg.start)
-                    notes.append(_memo_note(P, memo, note_guid, d, seg, user_guid, texts))
+                    notes.append(_memo_note(P, memo, note_guid, d, seg, user_guid))
                     note_refs.append(note_guid)
             for note_guid in note_refs:
                 etree.SubElement(src, f"{P}NoteRef", targetGUID=note_guid)
@@ -299,9 +299,9 @@ def project_xml(session: Session, project_name: str = "qualcode", include_machin
     n_cod -= n_machine
     summary = ExportSummary(len(docs), sum(1 for t in tree for n in t.walk() if not n.is_theme), n_sel, n_cod,
                             reviewers, len(notes), n_machine)
-    notes.append(_export_note(P, summary, include_machine, texts))
-    el = etree.SubElement(root, f"{P}Notes")
-    el.extend(notes)
+    about = _export_note(P, summary, include_machine, texts)
+    etree.SubElement(root, f"{P}Notes").extend([*notes, about])
+    etree.SubElement(root, f"{P}NoteRef", targetGUID=about.get("guid"))  # a note on the project as a whole
     return root, texts, summary
 
 
@@ -310,12 +310,11 @@ def _citation(d: schema.Document, seg: schema.Segment) -> str:
                     informant_role=d.informant_role, page_start=seg.page_start, page_end=seg.page_end).strip("()")
 
 
-def _memo_note(P: str, memo: schema.Memo, note_guid: str, d, seg, user_guid, texts) -> etree._Element:
-    """A memo as a note with its text (inline and as a file, for NVivo) and its own selection (for QualCoder)."""
+def _memo_note(P: str, memo: schema.Memo, note_guid: str, d, seg, user_guid) -> etree._Element:
+    """A memo as a note with its text and a selection of its own over the segment: what QualCoder reads as
+    an annotation of that span (REFI: text inline or as a file, not both)."""
     note = etree.Element(f"{P}Note", guid=note_guid, name=f"Memo av {memo.author}: {_citation(d, seg)}",
-                         plainTextPath=f"internal://{note_guid}.txt", creatingUser=user_guid[memo.author],
-                         creationDateTime=timestamp(memo.created_at))
-    texts[f"sources/{note_guid}.txt"] = memo.text
+                         creatingUser=user_guid[memo.author], creationDateTime=timestamp(memo.created_at))
     etree.SubElement(note, f"{P}Description").text = f"Segment {seg.seq + 1}"
     etree.SubElement(note, f"{P}PlainTextContent").text = memo.text
     etree.SubElement(note, f"{P}PlainTextSelection", guid=guid("memo-selection", note_guid),
@@ -325,7 +324,7 @@ def _memo_note(P: str, memo: schema.Memo, note_guid: str, d, seg, user_guid, tex
 
 
 def _export_note(P: str, summary: ExportSummary, include_machine: bool, texts) -> etree._Element:
-    """A project note (a journal in QualCoder, a memo in NVivo) that says what the export holds."""
+    """A project note that says what the export holds, as a text file (a journal in QualCoder, a memo in NVivo)."""
     lines = [f"Eksportert fra {ORIGIN}.",
              f"{summary.documents} dokumenter, {summary.codes} koder, {summary.codings} bekreftede kodinger "
              f"av {len(summary.reviewers)} koder(e): én markering per segment og koder som har gått gjennom det.",
@@ -335,13 +334,11 @@ def _export_note(P: str, summary: ExportSummary, include_machine: bool, texts) -
                      f"av brukeren «{MACHINE_USER}»; de er ikke bekreftet av noen.")
     else:
         lines.append("Maskinforslag er ikke med.")
-    text = "\n".join(lines)
     note_guid = guid("export-note")
-    texts[f"sources/{note_guid}.txt"] = text
+    texts[f"sources/{note_guid}.txt"] = "\n".join(lines) + "\n"
     note = etree.Element(f"{P}Note", guid=note_guid, name=EXPORT_NOTE_NAME, plainTextPath=f"internal://{note_guid}.txt",
                          creationDateTime=timestamp(None))
     etree.SubElement(note, f"{P}Description").text = "Hva eksporten inneholder"
-    etree.SubElement(note, f"{P}PlainTextContent").text = text
     return note
 
 
