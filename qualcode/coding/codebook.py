@@ -14,7 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "codebooks" / "barnevern.yaml"
+from qualcode.paths import CODEBOOKS
+
+DEFAULT_PATH = CODEBOOKS / "barnevern.yaml"
 
 CODE_ID = re.compile(r"^[a-z]+\.[a-z_]+$")
 # One token of a pattern: a word (letters, digits, § - , / ' .) with an optional
