@@ -67,8 +67,9 @@ def _write_workbook(target, tables: list[Table]) -> None:
 
 
 def csv_text(table: Table) -> str:
-    """One table as CSV text with a BOM, formula-like cells neutralised."""
-    return "\ufeff" + safe_frame(table.display()).to_csv(index=False, lineterminator="\n")
+    """One table as CSV text with a BOM, formula-like cells neutralised. Rows end in \\r\\n (RFC 4180), so a
+    field holding a lone \\r is quoted too and cannot start a new row in Excel."""
+    return "\ufeff" + safe_frame(table.display()).to_csv(index=False, lineterminator="\r\n")
 
 
 def write_csv_folder(data: AnalysisData, folder: Path, tables: list[Table] | None = None) -> list[Path]:
