@@ -180,3 +180,34 @@ export_page.render(SimpleNamespace(db={store!r}, factory=session_factory({store!
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["HTML-rapport", "Excel (xlsx)", "CSV (zip)", "Prosjekt (.qdpx)", "Kodebok (.qdc)"]
     assert "21 bekreftede kodinger" in " ".join(m.value for m in at.markdown)
+
+
+def test_report_format_follows_the_file_name(store, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", "--db", store, "-o", str(tmp_path / "tabeller.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(tmp_path / "tabeller.xlsx").sheetnames  # a workbook, not HTML in disguise
+    result = runner.invoke(app, ["report", "--db", store, "-o", str(tmp_path / "mappe")])
+    assert result.exit_code == 0 and (tmp_path / "mappe" / "tema.csv").is_file()  # no suffix: a CSV folder
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "html", "-o", "r.xlsx"], "r.xlsx (that would be xlsx)"),
+    (["--format", "xlsx", "-o", "r.html"], "r.html (that would be html)"),
+    (["-o", "r.pdf"], "cannot tell the format from '.pdf'"),
+    (["-o", "r.csv"], "give a folder"),
+])
+def test_report_refuses_a_format_that_does_not_match_the_name(store, tmp_path, args, message):
+    args = [a if not a.startswith("r.") else str(tmp_path / a) for a in args]
+    result = CliRunner().invoke(app, ["report", "--db", store, *args])
+    assert result.exit_code != 0 and message in str(result.exception)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_export_format_follows_the_file_name(store, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", "--db", store, "-o", str(tmp_path / "kodebok.qdc")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "kodebok.qdc").read_bytes().lstrip().startswith(b"<?xml")
+    result = runner.invoke(app, ["export", "--db", store, "--format", "qdpx", "-o", str(tmp_path / "p.qdc")])
+    assert result.exit_code != 0 and "does not match" in str(result.exception)
