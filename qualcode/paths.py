@@ -19,5 +19,5 @@ def bundled(relative: str) -> Path:
 
 CODEBOOKS = bundled("codebooks")
 DEMO_CORPUS = bundled("corpus/demo")
-APP_SCRIPT = PACKAGE / "app" / "streamlit_app.py"
+APP_SCRIPT = PACKAGE / "streamlit_app.py"  # not beside app/pages/: Streamlit would take that folder for its own pages
 STREAMLIT_HOME = bundled(".streamlit").parent  # the folder whose .streamlit/config.toml the app runs with
