@@ -23,8 +23,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_DB = os.environ.get("QUALCODE_TEST_DB", "")  # postgresql://user@127.0.0.1:PORT/postgres (admin database)
 # Modules whose `db`/`new_store` stores run on every backend: the store, review actions, exports.
-BOTH_STORES = {"test_store", "test_review_actions", "test_refi", "test_refi_import", "test_report", "test_hostile_text",
-               "test_files"}
+BOTH_STORES = {"test_store", "test_review_actions", "test_refi", "test_refi_import", "test_report", "test_hostile_text"}
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DB else [])
 
 

@@ -142,9 +142,15 @@ def test_cli_report_formats(store, tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed")
 def test_report_renders_offline_in_chromium(html, tmp_path):
     from playwright.sync_api import sync_playwright
+
+    from conftest import ON_CI
+
+    if not CHROMIUM.exists():
+        if ON_CI:
+            pytest.fail(f"{CHROMIUM} is missing on CI (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed")
 
     page_file = tmp_path / "rapport.html"
     page_file.write_text(html, encoding="utf-8")
