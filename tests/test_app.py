@@ -10,6 +10,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from fixtures.corpus import write_corpus
+from qualcode.app.escape import md
 from qualcode.coding.codebook import DEFAULT_PATH, load_codebook
 from qualcode.review import actions
 from qualcode.store import schema, session_factory
@@ -271,7 +272,7 @@ def test_interview_segment_shows_its_question_and_citation(store):
         doc = s.scalar(select(schema.Document.id).where(schema.Document.doc_type == "intervju"))
     at.selectbox(key="f_document").set_value(doc).run()
     _no_exception(at)
-    assert at.subheader[0].value == "(Testvik kommune, intervju, barnevernleder)"
+    assert at.subheader[0].value == md("(Testvik kommune, intervju, barnevernleder)")  # shown as text
     assert any("Hvordan samarbeider dere med skolen?" in h.value for h in at.html)
 
 
@@ -317,7 +318,7 @@ def test_import_from_upload_and_folder_lists_failures(store, tmp_path):
     at.button(key="import_go").click().run()
     _no_exception(at)
     assert "1 importert" in at.success[0].value and "1 feilet" in at.success[0].value
-    assert "ødelagt.pdf" in at.error[0].value
+    assert md("ødelagt.pdf") in at.error[0].value
     with session_factory(store)() as s:
         doc = s.scalars(select(schema.Document).where(schema.Document.file_name == "ny-plan.txt")).one()
         assert Path(doc.source_path).parent.parent == Path(store + ".opplastinger")

@@ -1,4 +1,7 @@
-"""Reports: a self-contained HTML file that renders offline, an Excel workbook and a CSV folder."""
+"""Reports: a self-contained HTML file that renders offline, an Excel workbook and a CSV folder.
+
+Runs on SQLite and, when $QUALCODE_TEST_DB is set, on PostgreSQL (see conftest.py).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +24,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
-    db = str(tmp_path_factory.mktemp("report") / "store.db")
+def store(new_store) -> str:
+    db = new_store()
     build_store(db)
     return db
 
@@ -139,9 +142,15 @@ def test_cli_report_formats(store, tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed")
 def test_report_renders_offline_in_chromium(html, tmp_path):
     from playwright.sync_api import sync_playwright
+
+    from conftest import ON_CI
+
+    if not CHROMIUM.exists():
+        if ON_CI:
+            pytest.fail(f"{CHROMIUM} is missing on CI (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed")
 
     page_file = tmp_path / "rapport.html"
     page_file.write_text(html, encoding="utf-8")
@@ -177,3 +186,34 @@ export_page.render(SimpleNamespace(db={store!r}, factory=session_factory({store!
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["HTML-rapport", "Excel (xlsx)", "CSV (zip)", "Prosjekt (.qdpx)", "Kodebok (.qdc)"]
     assert "22 bekreftede kodinger" in " ".join(m.value for m in at.markdown)
+
+
+def test_report_format_follows_the_file_name(store, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", "--db", store, "-o", str(tmp_path / "tabeller.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(tmp_path / "tabeller.xlsx").sheetnames  # a workbook, not HTML in disguise
+    result = runner.invoke(app, ["report", "--db", store, "-o", str(tmp_path / "mappe")])
+    assert result.exit_code == 0 and (tmp_path / "mappe" / "tema.csv").is_file()  # no suffix: a CSV folder
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "html", "-o", "r.xlsx"], "r.xlsx (that would be xlsx)"),
+    (["--format", "xlsx", "-o", "r.html"], "r.html (that would be html)"),
+    (["-o", "r.pdf"], "cannot tell the format from '.pdf'"),
+    (["-o", "r.csv"], "give a folder"),
+])
+def test_report_refuses_a_format_that_does_not_match_the_name(store, tmp_path, args, message):
+    args = [a if not a.startswith("r.") else str(tmp_path / a) for a in args]
+    result = CliRunner().invoke(app, ["report", "--db", store, *args])
+    assert result.exit_code != 0 and message in str(result.exception)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_export_format_follows_the_file_name(store, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", "--db", store, "-o", str(tmp_path / "kodebok.qdc")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "kodebok.qdc").read_bytes().lstrip().startswith(b"<?xml")
+    result = runner.invoke(app, ["export", "--db", store, "--format", "qdpx", "-o", str(tmp_path / "p.qdc")])
+    assert result.exit_code != 0 and "does not match" in str(result.exception)

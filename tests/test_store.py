@@ -20,8 +20,8 @@ def test_migrations_create_every_table(db):
             "codebook_versions", "models", "alembic_version"} <= tables
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
-    with get_engine(db).connect() as conn:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db):
+    with get_engine(sqlite_db).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
@@ -54,3 +54,68 @@ def test_audit_log_is_append_only(db, statement):
     with session_factory(db)() as s:
         entry = s.scalars(select(AuditEntry)).one()
     assert (entry.actor, entry.action, entry.detail) == ("kari", "accept", {"code": "niva.universell"})
+
+
+def _cli(*args: str, cwd) -> "subprocess.CompletedProcess":
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "QUALCODE_DB"}
+    return subprocess.run([sys.executable, "-c", "from qualcode.cli import main; main()", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_file_that_is_not_a_store_is_named_and_left_alone(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# qualcode\n\nNot a database.\n")
+    for command in (["status"], ["report", "-o", "r.html"], ["export", "-o", "p.qdpx"]):
+        result = _cli(*command, "--db", str(readme), cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == f"Error: {readme} is not a qualcode store (not a SQLite database)"
+    assert readme.read_text() == "# qualcode\n\nNot a database.\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+
+
+def test_someone_elses_sqlite_database_is_not_migrated(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "andre.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE kunder (navn TEXT)")
+    result = _cli("status", "--db", str(other), cwd=tmp_path)
+    assert result.returncode == 2 and "is not a qualcode store (it holds other tables, e.g. kunder)" in result.stderr
+    with sqlite3.connect(other) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"kunder"}
+
+
+def test_a_store_from_a_newer_qualcode_is_refused(sqlite_db):
+    import sqlite3
+
+    from qualcode.store.db import NotAStoreError
+
+    get_engine(sqlite_db).dispose()
+    get_engine.cache_clear()
+    with sqlite3.connect(sqlite_db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(NotAStoreError, match="newer qualcode"):
+        get_engine(sqlite_db)
+
+
+@pytest.mark.parametrize("db, shown", [
+    ("qualcode.db", "qualcode.db"),
+    ("postgresql://kari:hemmelig@db.kommune.no/qualcode", "postgresql://kari:***@db.kommune.no/qualcode"),
+    ("postgresql://kari@db.kommune.no/qualcode?password=hemmelig", "postgresql://kari@db.kommune.no/qualcode?password=***"),
+])
+def test_passwords_are_masked_wherever_a_store_is_shown(db, shown):
+    from qualcode.store.location import display_name
+
+    assert display_name(db) == shown
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3():
+    from qualcode.store.location import database_url
+
+    assert database_url("postgresql://kari@h/q") == "postgresql+psycopg://kari@h/q"
+    assert database_url("postgresql+psycopg2://kari@h/q") == "postgresql+psycopg2://kari@h/q"

@@ -21,6 +21,7 @@ from qualcode.analysis.matrix import code_document_matrix
 from qualcode.analysis.quotes import quotes
 from qualcode.analysis.tables import HEADERS, SOURCE_NAMES
 from qualcode.analysis.years import corpus_by_year, municipality_changes, years_overview
+from qualcode.app.escape import md
 from qualcode.store import schema
 
 SOURCES = {
@@ -76,7 +77,7 @@ def _show_segments(rows: pd.DataFrame, heading: str) -> None:
     """The segments behind a number, with citations; machine codings flagged."""
     from qualcode.app.widgets import text_box
 
-    st.markdown(f"**{heading}** – {len(rows)} segment(er)")
+    st.markdown(f"**{md(heading)}** – {len(rows)} segment(er)")
     if rows.empty:
         st.caption("Ingen segmenter.")
         return
@@ -205,14 +206,14 @@ def _completeness_tab(data: AnalysisData) -> None:
         document = matrix.iloc[row]["document"]
         evidence = completeness(data)
         evidence = evidence[(evidence["document"] == document)]
-        st.markdown(f"**{document}**")
+        st.markdown(f"**{md(document)}**")
         for item in evidence.itertuples():
             if item.addressed:
                 flag = "" if item.source == "reviewer" else f" ({SOURCE_NAMES.get(item.source, item.source)})"
-                st.markdown(f"- **{item.element_name}**: «{item.quote}» {item.citation}{flag} "
+                st.markdown(f"- **{md(item.element_name)}**: «{md(item.quote)}» {md(item.citation)}{flag} "
                             f"· segment {item.segment_id}")
             else:
-                st.markdown(f"- **{item.element_name}**: ikke funnet")
+                st.markdown(f"- **{md(item.element_name)}**: ikke funnet")
 
 
 def _years_tab(data: AnalysisData) -> None:
@@ -253,7 +254,7 @@ def _quotes_tab(data: AnalysisData) -> None:
     per_code = cols[1].number_input("Antall", 1, 20, 3, key="an_quote_n")
     for q in quotes(data, codes=[code], per_code=int(per_code)).itertuples():
         flag = "" if q.confirmed else " · *maskinforslag, ikke bekreftet*"
-        st.markdown(f"> «{q.quote}»\n>\n> {q.citation}{flag} · segment {q.segment_id}")
+        st.markdown(f"> «{md(q.quote)}»\n>\n> {md(q.citation)}{flag} · segment {q.segment_id}")
 
 
 def render(ctx) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from qualcode.app.escape import md
+
 STATUS_NO = {"ingested": "importert", "unchanged": "uendret (finnes fra før)", "failed": "feilet",
              "skipped": "hoppet over"}
 ACCEPTED = ["pdf", "docx", "txt", "md", "csv"]
@@ -71,7 +73,7 @@ def run_import(ctx, paths: list[Path], code: bool) -> list:
     try:
         files, _ = discover(paths)
     except ManifestError as err:
-        st.error(f"manifest.csv kan ikke brukes: {err}")
+        st.error(f"manifest.csv kan ikke brukes: {md(err)}")
         return []
     total = max(1, len(files))
     bar = st.progress(0.0, text=f"Leser {len(files)} fil(er) …")
@@ -80,7 +82,7 @@ def run_import(ctx, paths: list[Path], code: bool) -> list:
     def tick(result) -> None:
         if result.status != "skipped":
             done["n"] += 1
-        bar.progress(min(1.0, done["n"] / total), text=f"{done['n']} av {len(files)}: {result.path.name}")
+        bar.progress(min(1.0, done["n"] / total), text=f"{done['n']} av {len(files)}: {md(result.path.name)}")
 
     with st.spinner("Importerer …"):
         run = start_run(ctx.factory, "app-import", code=code, codebook_path=ctx.codebook_path if code else None)
@@ -88,7 +90,7 @@ def run_import(ctx, paths: list[Path], code: bool) -> list:
         try:
             results = ingest(ctx.factory, paths, run, workers=1, on_new_segments=hook, progress=tick)
         except ManifestError as err:
-            st.error(f"manifest.csv kan ikke brukes: {err}")
+            st.error(f"manifest.csv kan ikke brukes: {md(err)}")
             return []
         finish_run(ctx.factory, run, Counter(r.status for r in results))
     bar.progress(1.0, text="Ferdig")
@@ -103,9 +105,9 @@ def show_results(results: list) -> None:
                f"{counts['skipped']} hoppet over.")
     for r in results:
         if r.status == "failed":
-            st.error(f"{r.path.name}: kunne ikke leses – {r.reason}")
+            st.error(f"{md(r.path.name)}: kunne ikke leses – {md(r.reason)}")
         elif r.status == "skipped":
-            st.warning(f"{r.path.name}: hoppet over – {r.reason}")
+            st.warning(f"{md(r.path.name)}: hoppet over – {md(r.reason)}")
     table = pd.DataFrame([{"fil": r.path.name, "status": STATUS_NO.get(r.status, r.status), "sider": r.pages,
                            "segmenter": r.segments, "merknad": r.reason} for r in results])
     st.dataframe(table, hide_index=True, width="stretch")

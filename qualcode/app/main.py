@@ -7,6 +7,7 @@ import streamlit as st
 
 from qualcode.app.context import REVIEWER_KEY, AppContext, get_context
 from qualcode.coding.codebook import CodebookError
+from qualcode.store.location import display_name
 
 PAGES_DIR = Path(__file__).with_name("pages")
 # (file in pages/, title, icon, url path)
@@ -41,7 +42,7 @@ def _sidebar(ctx: AppContext) -> None:
         st.number_input("Tren modellen på nytt etter antall rettinger", min_value=1, max_value=1000, step=1,
                         key="retrain_every", help="Gjelder deg i denne økten (standard: $QUALCODE_RETRAIN_EVERY).")
         _last_training(ctx)
-        st.caption(f"Database: `{ctx.db}`  \nKodebok: `{ctx.codebook_path.name}`")
+        st.caption(f"Database: `{display_name(ctx.db)}`  \nKodebok: `{ctx.codebook_path.name}`")
 
 
 def _last_training(ctx: AppContext) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from qualcode.app import queue_state
 from qualcode.app.claims import claims_for
 from qualcode.app.extraction_context import show_extraction_context
+from qualcode.app.escape import md
 from qualcode.app.ranking import ranking_for
 from qualcode.app.retrain import retrainer_for, trainer_available
 from qualcode.app.widgets import SOURCE_NAMES, code_label, context_box, flash, number, show_flash, text_box
@@ -123,7 +124,7 @@ def _filter_controls(ctx, reviewer: str) -> tuple[Filters, str]:
 # -- the segment --------------------------------------------------------------
 def _header(view: SegmentView, queue, totals: dict) -> None:
     st.caption(f"Gjennomgått i alt: {totals['done']} av {totals['codable']} segmenter (du: {totals['mine']})")
-    st.subheader(view.citation)
+    st.subheader(_md(view.citation))
     facts = [view.doc_type or "dokument", str(view.year or "år ukjent"), view.file_name,
              f"segment {view.seq + 1}", f"nr. {queue.pos + 1} i køen"]
     if view.speaker:
@@ -356,4 +357,4 @@ def _name(book, code: str) -> str:
 
 def _md(text: str) -> str:
     """Text shown through st.markdown without being read as Markdown."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(text))
+    return md(text)

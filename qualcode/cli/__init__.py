@@ -21,7 +21,7 @@ def main() -> None:
     except (UserError, FileNotFoundError, PermissionError, ValueError) as err:
         if state["debug"]:
             raise
-        err_console.print(f"[red]Error:[/red] {err}")
+        err_console.print(f"[red]Error:[/red] {err}", soft_wrap=True, highlight=False)  # one line, as written
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("Interrupted. Documents already committed are kept; run the command again to continue.")

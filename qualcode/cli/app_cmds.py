@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 
 from qualcode.cli.app import DB_HELP, UserError, app, console
-from qualcode.paths import PROJECT_ROOT
-from qualcode.store.location import default_db
+from qualcode.paths import APP_SCRIPT, STREAMLIT_HOME
+from qualcode.store.location import default_db, display_name
 
 
 def _port_free(port: int) -> bool:
@@ -25,9 +25,9 @@ def _port_free(port: int) -> bool:
 
 
 def streamlit_command(db: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--", "--db", db]
+            "--browser.gatherUsageStats", "false"]  # the store goes by $QUALCODE_DB: no password in `ps`
 
 
 @app.command("app")
@@ -53,10 +53,10 @@ def app_command(
         raise UserError(f"port {port} is already in use — choose another with --port")
     url = f"http://127.0.0.1:{port}"
     console.print(f"qualcode review app: {url}", highlight=False, soft_wrap=True)
-    console.print(f"store: {db} — open the address in your browser; Ctrl+C stops the app.", highlight=False,
+    console.print(f"store: {display_name(db)} — open the address in your browser; Ctrl+C stops the app.", highlight=False,
                   soft_wrap=True)
     env = {**os.environ, "QUALCODE_DB": db}
-    proc = subprocess.Popen(streamlit_command(db, port), cwd=PROJECT_ROOT, env=env)
+    proc = subprocess.Popen(streamlit_command(db, port), cwd=STREAMLIT_HOME, env=env)
     # a terminated `qualcode app` must not leave the server running behind it
     signal.signal(signal.SIGTERM, _interrupt)
     try:

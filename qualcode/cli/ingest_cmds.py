@@ -10,7 +10,7 @@ import typer
 
 from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
 from qualcode.paths import DEMO_CORPUS
-from qualcode.store.location import default_db
+from qualcode.store.location import default_db, display_name
 
 # The store, extraction and NLP load lazily inside commands so that `--help`
 # and `classify` start fast.
@@ -99,7 +99,7 @@ def _summarise(results: list, db: str) -> None:
     segments = sum(r.segments for r in results if r.status == "ingested")
     console.print(
         f"Ingested {counts['ingested']} file(s) ({pages} pages, {segments} segments), "
-        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped → {db}",
+        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped → {display_name(db)}",
         soft_wrap=True, highlight=False,
     )
     if counts["ingested"] == 0 and counts["unchanged"] and not counts["failed"]:
@@ -206,7 +206,7 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
                                func.avg(schema.OcrPage.confidence), func.min(schema.OcrPage.confidence))).one()
     from rich.table import Table
 
-    table = Table(title=f"Store {db}")
+    table = Table(title=f"Store {display_name(db)}")
     for col in ("type", "year", "documents"):
         table.add_column(col)
     for doc_type, year, n in docs:
@@ -237,8 +237,8 @@ def demo(
     results = ingest_paths([DEMO_CORPUS], db, workers)
     _summarise(results, db)
     _demo_table(db)
-    console.print(f"Next: `qualcode app --db {db}` to review, or "
-                  f"`qualcode report --db {db} --include-machine -o demo.html` for the analysis.",
+    console.print(f"Next: `qualcode app --db {display_name(db)}` to review, or "
+                  f"`qualcode report --db {display_name(db)} --include-machine -o demo.html` for the analysis.",
                   soft_wrap=True, highlight=False)
 
 

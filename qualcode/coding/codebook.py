@@ -14,7 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "codebooks" / "barnevern.yaml"
+from qualcode.paths import CODEBOOKS
+
+DEFAULT_PATH = CODEBOOKS / "barnevern.yaml"
 
 # theme.code, or deeper (theme.code.subcode, as REFI projects from NVivo nest): the theme is the first part
 CODE_ID = re.compile(r"^[a-z]+(\.[a-z_]+)+$")

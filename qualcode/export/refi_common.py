@@ -7,6 +7,7 @@ researcher who re-imports into NVivo or ATLAS.ti does not get duplicates.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -36,6 +37,8 @@ VARIABLE_ALIASES = {
     "informantrolle": "informant_role", "informant_role": "informant_role", "rolle": "informant_role",
 }
 CODE_ID_MARK = "Kode-ID"
+MACHINE_USER = "qualcode (maskin)"  # the user machine suggestions are exported as (--include-machine)
+EXPORT_NOTE_NAME = "Om denne eksporten (qualcode)"  # the project note qualcode writes; not a memo
 THEME_ID_MARK = "Tema-ID"
 _MARK = re.compile(rf"^\s*({CODE_ID_MARK}|{THEME_ID_MARK}):\s*(\S+)\s*$", re.MULTILINE)
 PALETTE = ["#2F6F8F", "#C05746", "#5A9E6F", "#B7791F", "#7B5EA7", "#3C8D93", "#A0527D", "#6B7B8C", "#8C6D31"]
@@ -103,8 +106,12 @@ def validate(root: etree._Element, kind: str, xsd: etree.XMLSchema | None = None
         raise RefiError(f"not valid REFI-QDA {kind} XML: {problems}")
 
 
-def slug(text: str) -> str:
-    """A code-id part from a name: lower case a-z and _ ("Økonomiske barrierer" → "okonomiske_barrierer")."""
-    table = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e", "ü": "u", "ö": "o", "ä": "a"})
-    text = text.lower().translate(table)
-    return re.sub(r"[^a-z]+", "_", text).strip("_") or "kode"
+_TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "œ": "oe", "ð": "d"})
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """A code-id part from a name: lower case a-z and _, accents dropped rather than letters
+    ("Økonomiske barrierer" → "okonomiske_barrierer", "Género" → "genero")."""
+    text = unicodedata.normalize("NFKD", text.lower().translate(_TRANSLITERATE))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z]+", "_", text).strip("_")[:limit].strip("_") or "kode"

@@ -20,6 +20,7 @@ from qualcode.analysis.frame import AnalysisData
 from qualcode.analysis.quotes import quotes
 from qualcode.analysis.tables import SOURCE_NAMES, Table, report_tables
 from qualcode.export.svg import chart_svg
+from qualcode.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).with_name("templates")
@@ -128,6 +129,7 @@ def _quote_groups(rows: pd.DataFrame) -> list[dict]:
 
 
 def write_report(data: AnalysisData, path: Path, **kwargs) -> Path:
+    """Render, then write the file whole (a crash leaves the previous report, never half of one)."""
     path = Path(path)
-    path.write_text(render_report(data, **kwargs), encoding="utf-8")
+    write_text_atomic(path, render_report(data, **kwargs))
     return path

@@ -1,7 +1,8 @@
 """Open a store: SQLite file by default (WAL, foreign keys), any SQLAlchemy URL otherwise.
 
 The schema is brought up to date with Alembic on every open, so an old store
-keeps working after an upgrade of qualcode.
+keeps working after an upgrade of qualcode. A file or database that is not a
+qualcode store (a README, someone else's database) is refused, never migrated.
 """
 from __future__ import annotations
 
@@ -14,12 +15,23 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from qualcode.store.location import DEFAULT_DB, database_url, default_db  # noqa: F401  (re-exported)
+from qualcode.store.location import DEFAULT_DB, database_url, default_db, display_name  # noqa: F401  (re-exported)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(ValueError):
+    """The store cannot be opened; the message names it (password masked) and says why."""
+
+
+class NotAStoreError(StoreError):
+    """The file or database exists but is not a qualcode store."""
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -37,26 +49,65 @@ def _alembic_config() -> Config:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest migration (a no-op when current)."""
+def _check_sqlite_file(engine: Engine, shown: str) -> None:
+    """Refuse a path that is a folder or a file that is not a SQLite database, before SQLite touches it."""
+    path = Path(engine.url.database or "")
+    if not engine.url.database or engine.url.database == ":memory:" or not path.exists():
+        return
+    if path.is_dir():
+        raise NotAStoreError(f"{shown} is a folder, not a qualcode store")
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_HEADER))
+    if head and head != SQLITE_HEADER:
+        raise NotAStoreError(f"{shown} is not a qualcode store (not a SQLite database)")
+
+
+def migrate(engine: Engine, shown: str | None = None) -> None:
+    """Upgrade the schema to the newest migration (a no-op when current).
+
+    A database with tables but no qualcode revision, or with a revision this qualcode
+    does not know (made by a newer version), is refused rather than changed.
+    """
+    shown = shown or display_name(engine.url.render_as_string(hide_password=True))
     cfg = _alembic_config()
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    with engine.connect() as conn:
-        if MigrationContext.configure(conn).get_current_revision() == head:
-            return
+    scripts = ScriptDirectory.from_config(cfg)
+    head = scripts.get_current_head()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            tables = set(inspect(conn).get_table_names())
+    except OperationalError as err:
+        raise StoreError(f"cannot open the store {shown}: {_first_line(err)}") from None
+    except DatabaseError as err:
+        raise NotAStoreError(f"{shown} is not a qualcode store ({_first_line(err)})") from None
+    if current is None and tables - {"alembic_version"}:
+        raise NotAStoreError(f"{shown} is not a qualcode store (it holds other tables, e.g. {sorted(tables)[0]})")
+    if current == head:
+        return
+    if current is not None:
+        try:
+            scripts.get_revision(current)
+        except CommandError:
+            raise NotAStoreError(f"{shown} was made by a newer qualcode (schema {current}); upgrade qualcode") from None
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
+def _first_line(err: Exception) -> str:
+    message = str(getattr(err, "orig", None) or err).strip()
+    return message.splitlines()[0] if message else type(err).__name__
+
+
 @lru_cache(maxsize=8)
 def get_engine(db: str | None = None) -> Engine:
     """One migrated engine per store; cached so every caller shares its pool."""
-    url = database_url(db or default_db())
-    engine = create_engine(url)
+    db = db or default_db()
+    engine = create_engine(database_url(db), pool_pre_ping=not database_url(db).startswith("sqlite"))
     if engine.dialect.name == "sqlite":
+        _check_sqlite_file(engine, display_name(db))
         event.listen(engine, "connect", _sqlite_pragmas)
-    migrate(engine)
+    migrate(engine, display_name(db))
     return engine
 
 

@@ -115,6 +115,7 @@ class Code(Base):
     definition: Mapped[str] = mapped_column(Text, default="")
     codebook_version: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    parent: Mapped[str | None] = mapped_column(String(80))  # code it sits under (None: under its theme)
 
 
 class Coding(Base):
