@@ -47,6 +47,15 @@ def _settle(page) -> None:
         time.sleep(0.15)
 
 
+def _done_button(page):
+    """The one «Ferdig – neste» button (a rerun can briefly show the old one beside the new one)."""
+    button = page.get_by_role("button", name="Ferdig – neste ▶")
+    deadline = time.perf_counter() + 30
+    while button.count() != 1 and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    return button
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--segments", type=int, default=20)
@@ -75,7 +84,7 @@ def main() -> int:
                 page.locator('[data-testid="stSidebar"] input[type="text"]').first.fill("Bench")
                 page.keyboard.press("Enter")
                 page.locator('[data-testid="stSidebarNav"] a', has_text="Gjennomgang").first.click()
-                page.get_by_role("button", name="Ferdig – neste ▶").wait_for(timeout=60_000)
+                _done_button(page).wait_for(timeout=60_000)
                 times, retries = [], 0
                 session_start = time.perf_counter()
                 for n in range(1, args.segments + 1):
@@ -87,14 +96,14 @@ def main() -> int:
                         page.wait_for_function("b => document.body.innerText !== b", arg=before, timeout=30_000)
                         _settle(page)
                     shown = page.locator('[data-testid="stMain"]').inner_text()
-                    page.get_by_role("button", name="Ferdig – neste ▶").click()
+                    _done_button(page).click()
                     clicked = time.perf_counter()
                     while _reviews(db) < n:
                         time.sleep(0.05)
                         if time.perf_counter() - clicked > 5:  # the click landed mid-rerun: press again
                             retries += 1
                             _settle(page)
-                            page.get_by_role("button", name="Ferdig – neste ▶").click()
+                            _done_button(page).click()
                             clicked = time.perf_counter()
                     # the next segment is on screen and Streamlit has finished its rerun
                     page.wait_for_function(
