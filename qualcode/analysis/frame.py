@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qualcode.formats import segment_ref
 from qualcode.review.labels import reviewed_labels
 from qualcode.store import schema
 
@@ -24,7 +25,7 @@ MACHINE_SOURCES = ("rule", "model")
 
 DOCUMENT_COLUMNS = ["document_id", "document", "file_name", "municipality", "place", "year", "doc_type",
                     "size_class", "informant_role", "is_transcript"]
-SEGMENT_COLUMNS = ["segment_id", *DOCUMENT_COLUMNS, "seq", "kind", "role", "page_start", "page_end",
+SEGMENT_COLUMNS = ["segment_id", "ref", *DOCUMENT_COLUMNS, "seq", "kind", "role", "page_start", "page_end",
                    "start", "end", "text", "codable", "labelled", "in_scope"]
 CODE_COLUMNS = ["code", "theme", "theme_name", "code_name", "order"]
 CODING_COLUMNS = [*SEGMENT_COLUMNS, "code", "theme", "theme_name", "code_name", "source", "confirmed"]
@@ -166,6 +167,8 @@ def _segments(session: Session) -> pd.DataFrame:
     frame["place"] = frame["municipality"].where(frame["municipality"].notna() & (frame["municipality"] != ""),
                                                  frame["file_name"])
     frame["document"] = frame["document_id"].map(_document_labels(frame))
+    frame["ref"] = [segment_ref(m, y, t, q, f) for m, y, t, q, f in
+                    zip(frame["municipality"], frame["year"], frame["doc_type"], frame["seq"], frame["file_name"])]
     for column in ("doc_type", "size_class"):
         frame[column] = frame[column].fillna("ukjent")
     frame["codable"] = frame["codable"].astype(bool)

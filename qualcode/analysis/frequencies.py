@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from qualcode.analysis.frame import AnalysisData
+from qualcode.formats import share_of
 
 GROUPINGS = {"place": "kommune", "year": "år", "doc_type": "dokumenttype", "size_class": "størrelse"}
-MEASURES = ("segments", "documents", "share")
+MEASURES = ("segments", "documents", "share", "share_n")
 
 
 def units(data: AnalysisData, level: str = "code") -> pd.DataFrame:
@@ -57,7 +58,10 @@ def totals(data: AnalysisData, level: str = "code", all_codes: bool = True) -> p
 
 def frequencies(data: AnalysisData, by: str = "place", level: str = "theme", measure: str = "segments",
                 all_codes: bool = False) -> pd.DataFrame:
-    """Rows: themes or codes; columns: the values of ``by``; cells: segments, documents or share (%)."""
+    """Rows: themes or codes; columns: the values of ``by``; cells: segments, documents or share (%).
+
+    ``share_n`` gives the share as text with the counts it rests on, "46,7 % (7 av 15)", for
+    people to read (a percentage is never shown without its base)."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
     if measure not in MEASURES:
@@ -70,13 +74,15 @@ def frequencies(data: AnalysisData, by: str = "place", level: str = "theme", mea
         counts = found.groupby([level, by])["segment_id"].nunique()
     wide = counts.unstack(by) if len(counts) else pd.DataFrame(index=pd.Index([], name=level))
     wide = wide.reindex(columns=groups).fillna(0)
+    keys = key_columns(data, level, None if all_codes else set(found[level]))
+    scope = data.segments[data.segments["in_scope"]].groupby(by)["segment_id"].nunique().reindex(groups)
     if measure == "share":
-        scope = data.segments[data.segments["in_scope"]].groupby(by)["segment_id"].nunique()
-        wide = (100 * wide / scope.reindex(groups).to_numpy()).round(1)
+        wide = (100 * wide / scope.to_numpy()).round(1)
     else:
         wide = wide.astype(int)
-    keys = key_columns(data, level, None if all_codes else set(found[level]))
     wide = wide.reindex(keys[level]).fillna(0)
+    if measure == "share_n":
+        wide = pd.DataFrame({g: [share_of(n, scope[g]) for n in wide[g]] for g in groups}, index=wide.index)
     wide.columns = [str(c) for c in wide.columns]
     return pd.concat([keys.reset_index(drop=True), wide.reset_index(drop=True)], axis=1)
 

@@ -8,19 +8,15 @@ from sqlalchemy import Integer, distinct, func, select
 from sqlalchemy.orm import Session
 
 from qualcode.review.actions import MACHINE_SOURCES
+from qualcode.review.counts import store_counts
 from qualcode.review.labels import reviewed_labels
 from qualcode.store import schema
 
 
 def overall(session: Session, reviewer: str | None = None) -> dict[str, int]:
-    """Codable segments, segments done by anyone, and by ``reviewer``."""
-    S, R = schema.Segment, schema.SegmentReview
-    codable = session.scalar(select(func.count()).select_from(S).where(S.codable)) or 0
-    done = session.scalar(select(func.count(distinct(R.segment_id))).where(R.active)) or 0
-    mine = 0
-    if reviewer:
-        mine = session.scalar(select(func.count(distinct(R.segment_id))).where(R.active, R.reviewer == reviewer)) or 0
-    return {"codable": codable, "done": done, "mine": mine}
+    """Codable segments, segments done by anyone, and by ``reviewer`` (the definitions of ``review.counts``)."""
+    counts = store_counts(session, reviewer)
+    return {"codable": counts.codable, "done": counts.reviewed, "mine": counts.mine}
 
 
 def document_progress(session: Session) -> pd.DataFrame:
