@@ -33,13 +33,17 @@ def _sidebar(ctx: AppContext) -> None:
     from qualcode.app.retrain import default_every
 
     with st.sidebar:
-        st.text_input("Ditt navn", key=REVIEWER_KEY, placeholder="Skriv navnet ditt",
-                      help="Alle endringer lagres med navnet ditt og tidspunktet.")
+        # bound to the URL (?reviewer=Kari): a reload or a bookmark keeps the name, every page sees it
+        st.text_input("Ditt navn", key=REVIEWER_KEY, placeholder="Skriv navnet ditt", bind="query-params",
+                      help="Alle endringer lagres med navnet ditt og tidspunktet. Navnet står i adressen, "
+                           "så det huskes når du laster siden på nytt.")
         if not ctx.reviewer:
             st.caption("Skriv navnet ditt før du gjør endringer.")
         st.session_state.setdefault("retrain_every", default_every())
-        st.number_input("Tren modellen på nytt etter antall rettinger", min_value=1, max_value=1000, step=1,
-                        key="retrain_every", help="Gjelder deg i denne økten (standard: $QUALCODE_RETRAIN_EVERY).")
+        st.number_input("Tren modellen på nytt etter antall gjennomgåtte segmenter", min_value=1, max_value=1000,
+                        step=1, key="retrain_every",
+                        help="Segmenter du har trykket «Ferdig – neste» på, i denne økten "
+                             "(standard: $QUALCODE_RETRAIN_EVERY).")
         _last_training(ctx)
         st.caption(f"Database: `{ctx.db}`  \nKodebok: `{ctx.codebook_path.name}`")
 
