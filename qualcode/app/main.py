@@ -61,6 +61,8 @@ def _last_training(ctx: AppContext) -> None:
 
 
 STYLE = "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>"
+# Streamlit's own English (placeholders, the upload box, table toolbar) replaced in the page as it appears
+NORWEGIAN = "<script>" + Path(__file__).with_name("norsk.js").read_text(encoding="utf-8") + "</script>"
 
 
 def _warm_ranking(ctx: AppContext) -> None:
@@ -71,9 +73,17 @@ def _warm_ranking(ctx: AppContext) -> None:
         ranking.warm(ctx.factory, ctx.codebook)
 
 
+def _start_page() -> None:
+    from qualcode.app import overview_page
+
+    overview_page.render(get_context())
+
+
 def main() -> None:
     st.set_page_config(page_title="qualcode", page_icon=":material/rate_review:", layout="wide")
     st.html(STYLE)
+    with st.sidebar:
+        st.html(NORWEGIAN, unsafe_allow_javascript=True)
     _keep_state()
     ctx = get_context()
     if not ctx.store_exists:
@@ -87,6 +97,7 @@ def main() -> None:
         st.stop()
     _warm_ranking(ctx)
     _sidebar(ctx)
-    pages = [st.Page(str(PAGES_DIR / file), title=title, icon=icon, url_path=url, default=url == "oversikt")
-             for file, title, icon, url in PAGES]
-    st.navigation(pages).run()
+    pages = [st.Page(str(PAGES_DIR / file), title=title, icon=icon, url_path=url) for file, title, icon, url in PAGES]
+    # every page has its own address (/oversikt too); the start page "/" shows Oversikt as well
+    start = st.Page(_start_page, title=PAGES[0][1], url_path="start", default=True, visibility="hidden")
+    st.navigation([start, *pages]).run()

@@ -27,7 +27,7 @@ def _port_free(port: int) -> bool:
 def streamlit_command(db: str, port: int) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--", "--db", db]
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--", "--db", db]
 
 
 @app.command("app")
