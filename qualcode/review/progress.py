@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import Integer, distinct, func, select
 from sqlalchemy.orm import Session
 
+from qualcode.formats import share_of
 from qualcode.review.actions import MACHINE_SOURCES
 from qualcode.review.counts import store_counts
 from qualcode.review.labels import reviewed_labels
@@ -20,7 +21,7 @@ def overall(session: Session, reviewer: str | None = None) -> dict[str, int]:
 
 
 def document_progress(session: Session) -> pd.DataFrame:
-    """One row per document: kommune, år, type, fil, segments, codable, done, share done."""
+    """One row per document: kommune, år, type, fil, segments, codable, done, share done (and as text)."""
     S, D, R = schema.Segment, schema.Document, schema.SegmentReview
     counts = select(S.document_id, func.count().label("segmenter"),
                     func.sum(S.codable.cast(Integer)).label("kodbare")).group_by(S.document_id).subquery()
@@ -35,6 +36,7 @@ def document_progress(session: Session) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["id", "kommune", "år", "type", "fil", "informant", "segmenter",
                                         "kodbare", "ferdig"])
     frame["andel"] = (frame["ferdig"] / frame["kodbare"].where(frame["kodbare"] > 0)).fillna(0.0)
+    frame["fremdrift"] = [share_of(done, codable) for done, codable in zip(frame["ferdig"], frame["kodbare"])]
     return frame
 
 
