@@ -92,11 +92,23 @@ def cooccurrence_heatmap(data: AnalysisData, title: str = "Samforekomst av koder
     return _finish((alone + pairs + text).properties(width=alt.Step(20), height=alt.Step(20)), title)
 
 
-def code_document_heatmap(data: AnalysisData, title: str = "Segmenter per kode og dokument") -> alt.Chart:
+MAX_DOCUMENTS = 40  # more columns than this and a heatmap stops being readable (and fast)
+
+
+def code_document_heatmap(data: AnalysisData, title: str = "Segmenter per kode og dokument",
+                          max_documents: int = MAX_DOCUMENTS) -> alt.Chart:
+    """Codes × documents; a large corpus shows the ``max_documents`` documents with most coded segments
+    (the title says how many of how many), the full table being beside it."""
     found = units(data, "code")
     long = found.groupby(["code_name", "code", "document"])["segment_id"].nunique().rename("segmenter").reset_index()
     order = [n for c, n in zip(data.codes["code"], data.codes["code_name"]) if c in set(long["code"])]
     docs = [d for d in data.documents["document"] if d in set(long["document"])]
+    if len(docs) > max_documents:
+        top = found.groupby("document")["segment_id"].nunique().sort_values(ascending=False, kind="stable")
+        keep = set(top.index[:max_documents])
+        title = f"{title}: de {max_documents} dokumentene med flest kodede segmenter (av {len(docs)})"
+        docs = [d for d in docs if d in keep]
+        long = long[long["document"].isin(keep)]
     long = long.rename(columns={"code_name": "kode", "document": "dokument"})
     base = alt.Chart(long).encode(
         x=alt.X("dokument:N", sort=docs, title=None, axis=alt.Axis(labelAngle=-35, labelLimit=220)),
