@@ -37,6 +37,12 @@ def completeness(data: AnalysisData, elements: tuple[str, ...] = ELEMENTS, quote
     Evidence is a confirmed segment before a machine one, a segment about this element
     before one that names several, and then the earliest in the document.
     """
+    if elements == ELEMENTS and quote_chars == 160:  # the table, the matrix and the chart share one answer
+        return data.memo("completeness", lambda: _completeness(data, elements, quote_chars))
+    return _completeness(data, elements, quote_chars)
+
+
+def _completeness(data: AnalysisData, elements: tuple[str, ...], quote_chars: int) -> pd.DataFrame:
     docs = plan_documents(data)
     names = dict(zip(data.codes["code"], data.codes["code_name"]))
     hits = data.codings[data.codings["code"].isin(elements) & data.codings["document_id"].isin(docs["document_id"])]
@@ -44,8 +50,12 @@ def completeness(data: AnalysisData, elements: tuple[str, ...] = ELEMENTS, quote
     spread = hits.groupby("segment_id")["code"].nunique()
     hits = hits.assign(_unconfirmed=~hits["confirmed"], _spread=hits["segment_id"].map(spread)) \
         .sort_values(["_unconfirmed", "_spread", "seq"])
-    first = hits.drop_duplicates(["document_id", "code"]).set_index(["document_id", "code"])
-    cites = citations(first) if len(first) else pd.Series(dtype=object)
+    first = hits.drop_duplicates(["document_id", "code"])
+    first = first.assign(cite=citations(first) if len(first) else pd.Series(dtype=object),
+                         page_label=[pages(a, b) for a, b in zip(first["page_start"], first["page_end"])])
+    found = {(d, c): r for d, c, r in zip(first["document_id"], first["code"],
+                                          first[["segment_id", "ref", "page_label", "text", "cite", "source"]]
+                                          .itertuples(index=False))}
     seg = data.segments
     scope = seg[seg["in_scope"]].groupby("document_id")["segment_id"].nunique()
     codable = seg[seg["codable"]].groupby("document_id")["segment_id"].nunique()
@@ -53,17 +63,16 @@ def completeness(data: AnalysisData, elements: tuple[str, ...] = ELEMENTS, quote
     for doc in docs.itertuples():
         looked = int(scope.get(doc.document_id, 0))
         for element in elements:
-            key = (doc.document_id, element)
-            addressed = key in first.index
+            ev = found.get((doc.document_id, element))
+            addressed = ev is not None
             row = {"document_id": doc.document_id, "document": doc.document, "place": doc.place, "year": doc.year,
                    "element": element, "element_name": names.get(element, element), "addressed": addressed,
                    "status": FOUND if addressed else NOT_FOUND if looked else NOT_REVIEWED,
                    "segment_id": None, "ref": "", "page": "", "quote": "", "citation": "", "source": "",
                    "in_scope": looked, "codable": int(codable.get(doc.document_id, 0))}
             if addressed:
-                ev = first.loc[key]
-                row.update(segment_id=int(ev["segment_id"]), ref=ev["ref"], page=pages(ev["page_start"], ev["page_end"]),
-                           quote=shorten(ev["text"], quote_chars), citation=cites.loc[key], source=ev["source"])
+                row.update(segment_id=int(ev.segment_id), ref=ev.ref, page=ev.page_label,
+                           quote=shorten(ev.text, quote_chars), citation=ev.cite, source=ev.source)
             rows.append(row)
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["segment_id"] = out["segment_id"].astype("Int64")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -60,6 +60,14 @@ class AnalysisData:
     segments: pd.DataFrame
     codes: pd.DataFrame
     include_machine: bool = False
+    # tables several views and the report share, computed once per (filtered) data set
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key, compute):
+        """``compute()`` once for this data set; the same frame afterwards (frames are never changed in place)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def documents(self) -> pd.DataFrame:
@@ -92,11 +100,16 @@ class AnalysisData:
     def code_order(self, codes: Iterable[str]) -> list[str]:
         """Codes in codebook order (unknown ones last, alphabetically)."""
         rank = dict(zip(self.codes["code"], self.codes["order"]))
-        return sorted(set(codes), key=lambda c: (rank.get(c, 10**6), c))
+        return sorted(_distinct(codes), key=lambda c: (rank.get(c, 10**6), c))
 
     def theme_order(self, themes: Iterable[str]) -> list[str]:
         first = self.codes.groupby("theme", sort=False)["order"].min().to_dict()
-        return sorted(set(themes), key=lambda t: (first.get(t, 10**6), t))
+        return sorted(_distinct(themes), key=lambda t: (first.get(t, 10**6), t))
+
+
+def _distinct(values) -> set:
+    """The distinct values; a pandas column is not iterated element by element (100,000+ rows)."""
+    return set(values.unique()) if hasattr(values, "unique") else set(values)
 
 
 def load(store, *, include_machine: bool = False) -> AnalysisData:
@@ -206,7 +219,8 @@ def _machine_codings(session: Session) -> pd.DataFrame:
     query = select(C.c.segment_id, C.c.code, C.c.source).where(
         C.c.source.in_(MACHINE_SOURCES), C.c.applied, C.c.active)
     rows = session.connection().execute(query).all()  # Core rows: no ORM work per row
-    frame = pd.DataFrame(rows, columns=["segment_id", "code", "source"])
+    frame = pd.DataFrame(dict(zip(["segment_id", "code", "source"], map(list, zip(*rows)))) if rows else [],
+                         columns=["segment_id", "code", "source"])
     if frame.empty:
         return frame
     found = (frame.assign(rule=frame["source"] == "rule", model=frame["source"] == "model")

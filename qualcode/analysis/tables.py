@@ -98,8 +98,9 @@ def codings_table(data: AnalysisData) -> pd.DataFrame:
     return out
 
 
-def report_tables(data: AnalysisData) -> list[Table]:
-    """Every table of the report, in report order."""
+def report_tables(data: AnalysisData, skip: frozenset[str] = frozenset()) -> list[Table]:
+    """Every table of the report, in report order (leaving out the keys in ``skip``, e.g. "kodinger",
+    which the HTML report does not show and which costs most on a large store)."""
     basis = ("Andel = segmenter med koden / segmenter i grunnlaget (ferdig gjennomgåtte"
              + (", og ellers alle segmenter som kan kodes" if data.include_machine else "") + ").")
     cooc = cooccurrence(data)
@@ -133,8 +134,9 @@ def report_tables(data: AnalysisData) -> list[Table]:
               basis + COUNTS_NOTE, sheet="Tema per år andel"),
         Table("endring-per-kommune", "Endring per kommune", municipality_changes(data, "code")),
         Table("sitater", "Sitater", quotes(data)),
-        Table("kodinger", "Alle kodinger", codings_table(data), sheet="Kodinger"),
     ]
+    if "kodinger" not in skip:
+        tables.append(Table("kodinger", "Alle kodinger", codings_table(data), sheet="Kodinger"))
     return tables
 
 
