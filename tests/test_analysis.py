@@ -315,3 +315,31 @@ def test_source_filter_moves_the_denominator(machine):
     only_confirmed = machine.filter(sources=["reviewer"])
     assert int(only_confirmed.segments["in_scope"].sum()) == LABELLED_SEGMENTS
     assert count(totals(only_confirmed, "code"), "plan.mal", "share") == round(100 * 4 / LABELLED_SEGMENTS, 1)
+
+
+def test_analyse_computes_only_the_view_in_front_once_and_links_segments(store, monkeypatch):
+    """Issue 12: one view's work per change, cached per store version/filters/source; issue 13: links to segments."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from qualcode.analysis import tabs
+
+    computed = []
+    real = tabs.compute
+    monkeypatch.setattr(tabs, "compute", lambda data, tab, **kw: computed.append(tab) or real(data, tab, **kw))
+    monkeypatch.setenv("QUALCODE_DB", store)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.session_state["reviewer"] = "Kari"
+    at.switch_page("qualcode/app/pages/analyse.py").run()
+    assert not at.exception
+    assert computed == ["themes"]  # not all seven views
+    at.run()
+    assert computed == ["themes"]  # nothing changed: answered from the cache
+    at.get("button_group")[0].set_value("Sitater").run()  # the «Sitater» view
+    assert not at.exception and computed == ["themes", "quotes"]
+    links = at.get("page_link")
+    assert links and all("gjennomgang" in link.proto.page for link in links)
+    assert all("segment=" in link.proto.query_string for link in links)
+    quotes_shown = [m.value for m in at.markdown if m.value.startswith("> «")]
+    assert len(links) == len(quotes_shown)  # every quote opens on the review page

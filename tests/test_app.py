@@ -378,3 +378,84 @@ def test_ranking_is_shared_until_the_store_changes(store):
     with factory() as s:
         ranking.items(s, 3, book)
         assert ranking._at != computed  # new segment in the corpus: ranked afresh
+
+
+# -- review page for speed and readable evidence ------------------------------------------
+def test_keyboard_shortcuts_are_wired_to_the_page_buttons_and_shown(store):
+    from qualcode.app.review_page import KEYS_SCRIPT, SHORTCUTS
+
+    at = _app("gjennomgang", f_band="high")
+    seg = _shown_segment(at)
+    script = next(h.value for h in at.html if "__qualcodeReviewKeys" in h.value)
+    assert script == KEYS_SCRIPT
+    # every button the script presses exists on the page under the key it looks for
+    keys = {b.key for b in at.button}
+    for key in ("nav_done", "nav_skip", "nav_prev", "nav_undo"):
+        assert f".st-key-{key}" in script and key in keys
+    assert "st-key-yes_" in script and any(k.startswith(f"yes_{seg}_") for k in keys)
+    assert "st-key-no_" in script and any(k.startswith(f"no_{seg}_") for k in keys)
+    assert "st-key-add_" in script and at.selectbox(key=f"add_{seg}")
+    assert "st-key-segment_" in script and "st-key-sug_" in script
+    # the legend on the page names every shortcut the script handles
+    legend = next(h.value for h in at.html if "qc-keys" in h.value)
+    for key, what in SHORTCUTS:
+        assert f"<kbd>{key}</kbd> {what}" in legend
+    for js_key in ('"g"', '"a"', '"Enter"', '"ArrowRight"', '"ArrowLeft"', '"u"', '"l"', '"ArrowDown"', '"ArrowUp"'):
+        assert js_key in script
+
+
+def test_suggestions_show_colour_why_and_what_done_will_confirm(store):
+    at = _app("gjennomgang", f_band="high")
+    seg = _shown_segment(at)
+    with session_factory(store)() as s:
+        from qualcode.review.segment_view import load_segment
+
+        view = load_segment(s, seg)
+    rows = [h.value for h in at.html if 'class="qc-sug"' in h.value]
+    assert len(rows) == len(view.suggestions)
+    applied = [sug for sug in view.suggestions if sug.applied]
+    assert sum("godtas</span>" in r for r in rows) == len(applied)  # what «Ferdig – neste» will confirm
+    first = view.suggestions[0]
+    assert first.words() and all(f"«{w}»" in rows[0] for w in first.words()[:4])  # plain why-line
+    assert "sikker" in rows[0] and "near(" not in rows[0]
+    segment_html = next(h.value for h in at.html if "<mark" in h.value)
+    swatch = rows[0].split("background:")[1].split(";")[0]
+    assert swatch in segment_html  # the evidence words carry the code's own colour
+    assert len({r.split("background:")[1].split(";")[0] for r in rows}) == min(len(rows), 10)
+
+
+def test_a_link_opens_its_segment_on_the_review_page(store):
+    with session_factory(store)() as s:
+        seg = s.scalars(select(schema.Segment.id).where(schema.Segment.codable).order_by(schema.Segment.id.desc())).first()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["reviewer"] = "Kari"
+    at.query_params["segment"] = str(seg)
+    at.switch_page("qualcode/app/pages/gjennomgang.py").run()
+    _no_exception(at)
+    assert _shown_segment(at) == seg
+    assert "segment" not in at.query_params  # read once: «Ferdig – neste» moves on as usual
+    at.button(key="nav_done").click().run()
+    state = at.session_state["_queue"]
+    assert state.pos >= len(state.ids) or state.ids[state.pos] != seg  # moved on from the linked segment
+    with session_factory(store)() as s:
+        assert s.scalars(select(schema.SegmentReview.reviewer).where(schema.SegmentReview.segment_id == seg)).all() \
+            == ["Kari"]
+
+
+def test_retraining_counts_reviewed_segments_not_clicks(store):
+    from qualcode.app.retrain import retrainer_for, trainer_available
+
+    if not trainer_available():
+        pytest.skip("qualcode.coding.training is not there yet")
+    at = _app("gjennomgang", f_band="high", retrain_every=2)
+    seg, code = _key_parts(at, "yes_")[0]
+    for _ in range(3):  # three clicks on one segment are not three reviewed segments
+        at.button(key=f"no_{seg}_{code}").click().run()
+        at.button(key=f"yes_{seg}_{code}").click().run()
+    trainer = retrainer_for(store)
+    assert trainer.last is None and not trainer.running
+    at.button(key="nav_done").click().run()
+    assert not trainer.running and trainer.last is None  # one segment reviewed
+    at.button(key="nav_done").click().run()
+    assert trainer.running or trainer.last is not None  # the second starts the retraining
+    trainer.wait(120)

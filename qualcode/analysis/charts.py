@@ -85,7 +85,7 @@ def cooccurrence_heatmap(data: AnalysisData, title: str = "Samforekomst av koder
         y=alt.Y("kode A:N", sort=order, title=None),
     )
     pairs = base.transform_filter("!datum.alene && datum.segmenter > 0").mark_rect().encode(
-        color=alt.Color("segmenter:Q", scale=alt.Scale(scheme="oranges"), legend=alt.Legend(title="begge")),
+        color=alt.Color("segmenter:Q", scale=alt.Scale(scheme="oranges"), legend=alt.Legend(title="begge", format="d")),
         tooltip=["kode A", "kode B", "segmenter"])
     alone = base.transform_filter("datum.alene").mark_rect(color="#d5d9de").encode(
         tooltip=["kode A", alt.Tooltip("segmenter:Q", title="segmenter med koden")])
@@ -118,7 +118,7 @@ def code_document_heatmap(data: AnalysisData, title: str = "Segmenter per kode o
         y=alt.Y("kode:N", sort=order, title=None),
     )
     cells = base.mark_rect().encode(color=alt.Color("segmenter:Q", scale=alt.Scale(scheme="blues"),
-                                                    legend=alt.Legend(title="segmenter")),
+                                                    legend=alt.Legend(title="segmenter", format="d")),
                                     tooltip=["kode", "dokument", "segmenter"])
     text = base.transform_joinaggregate(topp="max(segmenter)").mark_text(fontSize=9).encode(
         text="segmenter:Q",

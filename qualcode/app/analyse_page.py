@@ -345,6 +345,8 @@ def render(ctx) -> None:
         st.info("Ingen bekreftede kodinger ennå: gå gjennom segmenter og merk dem som ferdige, "
                 "eller velg «Bekreftede + maskinforslag» under Kilde.")
     # one view at a time (st.tabs would compute all seven on every rerun); the URL names the view
-    view = st.segmented_control("Visning", list(tabs.TABS), format_func=tabs.TABS.get, key="visning",
-                                default="themes", required=True, label_visibility="collapsed", bind="query-params")
-    VIEWS[view or "themes"](selection)
+    # the URL names the view in Norwegian: /analyse?visning=Sitater
+    labels = {label: key for key, label in tabs.TABS.items()}
+    view = st.segmented_control("Visning", list(labels), key="visning", default=tabs.TABS["themes"], required=True,
+                                label_visibility="collapsed", bind="query-params")
+    VIEWS[labels.get(view, "themes")](selection)

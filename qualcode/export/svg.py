@@ -16,6 +16,8 @@ _NAMESPACES = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 def chart_svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[])
+    # Norwegian numbers in axes and labels (decimal comma, space between thousands)
+    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[], format_locale="nb-NO",
+                              time_format_locale="nb-NO")
     svg = _NAMESPACES.sub("", svg, count=0)
     return svg.replace("xlink:href", "href")
