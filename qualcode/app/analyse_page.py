@@ -18,6 +18,7 @@ from qualcode.analysis.drill import segments_behind
 from qualcode.analysis.frame import AnalysisData, load
 from qualcode.analysis.frequencies import GROUPINGS
 from qualcode.analysis.tables import HEADERS, SOURCE_NAMES
+from qualcode.app.widgets import md_escape as _md
 from qualcode.formats import MISSING, integer, number
 from qualcode.store import schema
 
@@ -116,10 +117,6 @@ def _show_segments(rows: pd.DataFrame, heading: str) -> None:
 def _open_link(pages_dir, segment_id, ref: str) -> None:
     st.page_link(str(pages_dir / REVIEW_PAGE), label=f"Åpne {ref} i Gjennomgang", icon=":material/rate_review:",
                  query_params={"segment": str(int(segment_id))})
-
-
-def _md(text) -> str:
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(text))
 
 
 def _norwegian(frame: pd.DataFrame) -> pd.DataFrame:

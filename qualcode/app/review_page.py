@@ -18,7 +18,7 @@ from qualcode.app.claims import claims_for
 from qualcode.app.ranking import ranking_for
 from qualcode.app.retrain import retrainer_for, trainer_available
 from qualcode.app.highlight import code_colours
-from qualcode.app.widgets import code_label, context_box, flash, show_flash, text_box
+from qualcode.app.widgets import code_label, context_box, flash, md_escape as _md, show_flash, text_box
 from qualcode.formats import integer, number, percent
 from qualcode.review import actions
 from qualcode.review.counts import store_counts
@@ -442,8 +442,3 @@ def _name(book, code: str) -> str:
         return book.code(code).name
     except KeyError:
         return code
-
-
-def _md(text: str) -> str:
-    """Text shown through st.markdown without being read as Markdown."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(text))

@@ -22,6 +22,11 @@ def number(value: float, digits: int = 2) -> str:
     return norwegian(value, digits)
 
 
+def md_escape(text) -> str:
+    """Text shown through st.markdown without being read as Markdown (document text is hostile)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(text))
+
+
 def code_label(codebook, code_id: str) -> str:
     """"tema › kode – navn", the way codes are named everywhere in the app."""
     try:
