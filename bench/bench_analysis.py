@@ -103,6 +103,37 @@ def timed(label: str, fn, results: dict):
     return value
 
 
+PAGE = """
+from types import SimpleNamespace
+from qualcode.store.db import session_factory
+from qualcode.app import analyse_page
+analyse_page.render(SimpleNamespace(db={db!r}, factory=session_factory({db!r})))
+"""
+
+
+def page_timings(db: str) -> None:
+    """The Analyse page itself (Streamlit's AppTest, no browser): first load, then each view and a filter change."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(PAGE.format(db=db), default_timeout=600)
+
+    def step(label: str, action) -> None:
+        started = time.perf_counter()
+        action()
+        assert not at.exception, at.exception
+        print(f"{'page: ' + label:<58} {time.perf_counter() - started:6.2f} s wall", flush=True)
+
+    step("first load (confirmed codings)", at.run)
+    step("source → confirmed + machine (load once)", lambda: at.selectbox(key="an_source")
+         .set_value("Bekreftede + maskinforslag").run())
+    from qualcode.analysis.tabs import TABS
+
+    for label in list(TABS.values())[1:] + [TABS["themes"]]:
+        step(f"view «{label}»", lambda lab=label: at.get("button_group")[0].set_value(lab).run())
+    step("filter: one municipality", lambda: at.multiselect(key="an_place").set_value(["Kommune 001"]).run())
+    step("filter back to all (cached)", lambda: at.multiselect(key="an_place").set_value([]).run())
+
+
 def run_command(args: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run([str(Path(sys.executable).with_name("qualcode")), *args], check=True, capture_output=True)
@@ -138,6 +169,7 @@ def main() -> int:
     data = timed("load(): confirmed + machine codings", lambda: load(args.db, include_machine=True), results)
     for tab in tabs.TABS:
         timed(f"tab «{tabs.TABS[tab]}» (confirmed + machine)", lambda t=tab: tabs.compute(data, t), results)
+    page_timings(args.db)
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "rapport.html"
         results["qualcode report (HTML, charts)"] = (run_command(["report", "--db", args.db, "-o", str(report)]), 0)

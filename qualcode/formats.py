@@ -63,7 +63,7 @@ def short_place(municipality, file_name: str = "") -> str:
 def segment_ref(municipality, year, doc_type, seq, file_name: str = "") -> str:
     """«Fjordvik 2024 plan, §12»: document (place, year, type) and the segment's number in reading order."""
     parts = [short_place(municipality, file_name)]
-    if not _is_na(year) and year not in ("", None):
+    if not _is_na(year) and str(year).strip():
         parts.append(str(int(year)))
     if isinstance(doc_type, str) and doc_type and doc_type != "ukjent":
         parts.append(doc_type)
@@ -71,7 +71,10 @@ def segment_ref(municipality, year, doc_type, seq, file_name: str = "") -> str:
 
 
 def _is_na(value) -> bool:
+    """None, NaN, pandas' NA or NaT (without importing pandas)."""
+    if value is None or str(value) in ("<NA>", "nan", "NaT"):
+        return True
     try:
-        return value is None or bool(value != value) or str(value) == "<NA>"
+        return bool(value != value)
     except (TypeError, ValueError):
         return False

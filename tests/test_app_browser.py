@@ -228,8 +228,8 @@ def test_norwegian_labels_and_addressable_pages(server, page):
     page.goto(f"{url}/analyse?reviewer=Kari&visning=Kode+%C3%97+dokument")  # a view has its own address too
     _settle(page, "Analyse")
     _assert_clean(page, "Analyse, Kode × dokument")
-    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar] input[type=text]').value === 'Kari'",
-                           timeout=15_000)  # the name came with the address
+    page.wait_for_function("() => (document.querySelector('[data-testid=stSidebar] input[type=text]') || {}).value"
+                           " === 'Kari'", timeout=30_000)  # the name came with the address
     # the view the address names is the one shown (its table, or that the selection has no codings yet)
     page.get_by_text(re.compile(r"Segmenter per kode og dokument \(alle|Ingen kodinger i utvalget")).first.wait_for(
         timeout=60_000)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 import qualcode
 from qualcode.analysis.codebook_info import codebook_for_store
 from qualcode.analysis.quotes import citation
+from qualcode.formats import segment_ref
 from qualcode.review.labels import labels_by_reviewer
 from qualcode.store import schema
 from qualcode.export.refi_common import (
@@ -256,8 +257,10 @@ def project_xml(session: Session, project_name: str = "qualcode"
             seg = segments.get(memo.segment_id)
             note = etree.SubElement(el, f"{P}Note", guid=note_guid, name=f"Memo av {memo.author}",
                                     creatingUser=user_guid[memo.author], creationDateTime=timestamp(memo.created_at))
-            if seg is not None:
-                etree.SubElement(note, f"{P}Description").text = f"Segment {seg.seq + 1}"
+            if seg is not None:  # named as everywhere in qualcode: «Fjordvik 2024 plan, §12»
+                d = seg.document
+                etree.SubElement(note, f"{P}Description").text = segment_ref(d.municipality, d.year, d.doc_type,
+                                                                             seg.seq, d.file_name)
             etree.SubElement(note, f"{P}PlainTextContent").text = memo.text
     summary = ExportSummary(len(docs), sum(len(t.children) for t in tree), n_sel, n_cod, reviewers)
     return root, texts, summary
