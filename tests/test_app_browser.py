@@ -151,6 +151,11 @@ def test_a_review_decision_reaches_the_store(server, page):
     page.screenshot(path=str(SHOTS / "gjennomgang-etter-ferdig.png"), full_page=True)
 
 
+def _wait_for_name(page, name: str) -> None:
+    page.wait_for_function("n => (document.querySelector('[data-testid=stSidebar] input[type=text]') || {}).value"
+                           " === n", arg=name, timeout=30_000)
+
+
 def _shown_segment(page) -> int:
     marker = page.locator("[class*='st-key-segment_']").first.get_attribute("class")
     return int(marker.split("st-key-segment_")[1].split()[0])
@@ -171,7 +176,7 @@ def test_review_page_fits_1440x900_and_works_from_the_keyboard(server, page):
     page.reload()  # the name is in the address (?reviewer=Kari): a reload keeps it
     _settle(page, page.locator("h1").first.inner_text() or "Gjennomgang")
     assert "reviewer=Kari" in page.url
-    assert page.locator('[data-testid="stSidebar"] input[type="text"]').first.input_value() == "Kari"
+    _wait_for_name(page, "Kari")
     page.locator('[data-testid="stSidebarNav"] a', has_text="Gjennomgang").first.click()
     _settle(page, "Gjennomgang")
     page.locator("[class*='st-key-sug_']").first.wait_for(timeout=30_000)
@@ -228,8 +233,7 @@ def test_norwegian_labels_and_addressable_pages(server, page):
     page.goto(f"{url}/analyse?reviewer=Kari&visning=Kode+%C3%97+dokument")  # a view has its own address too
     _settle(page, "Analyse")
     _assert_clean(page, "Analyse, Kode × dokument")
-    page.wait_for_function("() => (document.querySelector('[data-testid=stSidebar] input[type=text]') || {}).value"
-                           " === 'Kari'", timeout=30_000)  # the name came with the address
+    _wait_for_name(page, "Kari")  # the name came with the address
     # the view the address names is the one shown (its table, or that the selection has no codings yet)
     page.get_by_text(re.compile(r"Segmenter per kode og dokument \(alle|Ingen kodinger i utvalget")).first.wait_for(
         timeout=60_000)
