@@ -103,19 +103,13 @@ def timed(label: str, fn, results: dict):
     return value
 
 
-PAGE = """
-from types import SimpleNamespace
-from qualcode.store.db import session_factory
-from qualcode.app import analyse_page
-analyse_page.render(SimpleNamespace(db={db!r}, factory=session_factory({db!r})))
-"""
-
-
 def page_timings(db: str) -> None:
-    """The Analyse page itself (Streamlit's AppTest, no browser): first load, then each view and a filter change."""
+    """The Analyse page in the app (Streamlit's AppTest, no browser): first load, then each view and a filter change."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_string(PAGE.format(db=db), default_timeout=600)
+    os.environ["QUALCODE_DB"] = db
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.session_state["reviewer"] = "Bench"
 
     def step(label: str, action) -> None:
         started = time.perf_counter()
@@ -123,7 +117,7 @@ def page_timings(db: str) -> None:
         assert not at.exception, at.exception
         print(f"{'page: ' + label:<58} {time.perf_counter() - started:6.2f} s wall", flush=True)
 
-    step("first load (confirmed codings)", at.run)
+    step("first load (confirmed codings)", lambda: at.switch_page("qualcode/app/pages/analyse.py").run())
     step("source → confirmed + machine (load once)", lambda: at.selectbox(key="an_source")
          .set_value("Bekreftede + maskinforslag").run())
     from qualcode.analysis.tabs import TABS
