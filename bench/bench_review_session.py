@@ -4,7 +4,7 @@ For each segment the "reviewer" rejects the first suggestion (when there is one)
 «Ferdig – neste»; the script waits until the decision is in the store. It measures the app's
 share of a reviewer's time (render + write), not reading time.
 
-    .venv/bin/python bench/bench_review_session.py [--segments 20]
+    .venv/bin/python bench/bench_review_session.py [--segments 20] [--keys]
 """
 from __future__ import annotations
 
@@ -47,9 +47,20 @@ def _settle(page) -> None:
         time.sleep(0.15)
 
 
+def _done_button(page):
+    """The one «Ferdig – neste» button (a rerun can briefly show the old one beside the new one)."""
+    button = page.get_by_role("button", name="Ferdig – neste ▶")
+    deadline = time.perf_counter() + 30
+    while button.count() != 1 and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    return button
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--segments", type=int, default=20)
+    parser.add_argument("--keys", action="store_true",
+                        help="use the keyboard shortcuts (A rejects the focused suggestion, Enter = «Ferdig – neste»)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -75,7 +86,9 @@ def main() -> int:
                 page.locator('[data-testid="stSidebar"] input[type="text"]').first.fill("Bench")
                 page.keyboard.press("Enter")
                 page.locator('[data-testid="stSidebarNav"] a', has_text="Gjennomgang").first.click()
-                page.get_by_role("button", name="Ferdig – neste ▶").wait_for(timeout=60_000)
+                _done_button(page).wait_for(timeout=60_000)
+                if args.keys:
+                    page.locator("h1").first.click()  # the page, not a text field, has the keyboard
                 times, retries = [], 0
                 session_start = time.perf_counter()
                 for n in range(1, args.segments + 1):
@@ -83,18 +96,18 @@ def main() -> int:
                     reject = page.get_by_role("button", name="Avvis")
                     if reject.count():
                         before = page.locator("body").inner_text()
-                        reject.first.click()
+                        page.keyboard.press("a") if args.keys else reject.first.click()
                         page.wait_for_function("b => document.body.innerText !== b", arg=before, timeout=30_000)
                         _settle(page)
                     shown = page.locator('[data-testid="stMain"]').inner_text()
-                    page.get_by_role("button", name="Ferdig – neste ▶").click()
+                    page.keyboard.press("Enter") if args.keys else _done_button(page).click()
                     clicked = time.perf_counter()
                     while _reviews(db) < n:
                         time.sleep(0.05)
                         if time.perf_counter() - clicked > 5:  # the click landed mid-rerun: press again
                             retries += 1
                             _settle(page)
-                            page.get_by_role("button", name="Ferdig – neste ▶").click()
+                            _done_button(page).click()
                             clicked = time.perf_counter()
                     # the next segment is on screen and Streamlit has finished its rerun
                     page.wait_for_function(
@@ -108,7 +121,8 @@ def main() -> int:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
     print(f"{args.segments} segments reviewed in {total:.1f} s of app time: median {statistics.median(times):.2f} s, "
-          f"slowest {max(times):.2f} s per segment (reject one suggestion + «Ferdig – neste»); "
+          f"slowest {max(times):.2f} s per segment (reject one suggestion + «Ferdig – neste»"
+          f"{', from the keyboard' if args.keys else ''}); "
           f"{retries} click(s) had to be repeated")
     return 0
 

@@ -72,7 +72,7 @@ def test_rule_scores_order_the_queue_without_a_model(store):
     order = [i.segment_id for i in items]
     assert order[:4] == [ids[1], ids[2], ids[3], ids[0]]  # u = 1, 0.6, 0.5, 0.1
     assert set(order[4:]) == set(ids[4:]) and all(i.priority == 0 for i in items[4:])
-    assert "reglene" in items[0].reason and "Katt" in items[0].reason
+    assert "Reglene" in items[0].reason and "Katt" in items[0].reason
     assert all(a.priority >= b.priority for a, b in zip(items, items[1:]))
 
 
@@ -96,7 +96,7 @@ def test_model_codings_and_thresholds_drive_the_queue(store):
     with factory() as session:
         items = review_queue(session, 3, book)
     assert [i.segment_id for i in items[:2]] == [ids[6], ids[5]]
-    assert "modellen" in items[0].reason and "0,31" in items[0].reason and "0,30" in items[0].reason
+    assert "Modellen" in items[0].reason and "0,31" in items[0].reason and "0,30" in items[0].reason
 
 
 def test_stale_model_falls_back_to_rules(store):
@@ -106,7 +106,7 @@ def test_stale_model_falls_back_to_rules(store):
     add_codings(factory, [(ids[5], "dyr.hund", 0.3)], "model", "m-stale")
     with factory() as session:
         items = review_queue(session, 1, book)
-    assert items[0].segment_id == ids[2] and "reglene" in items[0].reason
+    assert items[0].segment_id == ids[2] and "Reglene" in items[0].reason
 
 
 def test_rare_code_goes_first_among_equals(store):

@@ -113,6 +113,9 @@ def test_frequencies_by_municipality_year_type_size(data):
     share = frequencies(data, "place", "theme", "share")
     assert count(share, "plan", "Fjordvik kommune", "theme") == 75.0  # 6 of 8 labelled Fjordvik segments
     assert count(share, "barriere", "Nordby kommune", "theme") == round(100 / 3, 1)
+    shown = frequencies(data, "place", "theme", "share_n")  # a percentage always with its counts
+    assert count(shown, "plan", "Fjordvik kommune", "theme") == "75,0\u00a0% (6 av 8)"
+    assert count(shown, "barriere", "Nordby kommune", "theme") == "33,3\u00a0% (1 av 3)"
     by_year = frequencies(data, "year", "code", "segments")
     assert count(by_year, "niva.universell", "2024") == 2 and count(by_year, "niva.universell", "2025") == 1
     by_type = frequencies(data, "doc_type", "theme", "documents")
@@ -183,13 +186,34 @@ def test_completeness_with_evidence(data, machine):
     matrix = completeness_matrix(data).set_index("document")
     assert matrix.loc["Fjordvik kommune 2025 (plan)", "covered"] == 4
     assert matrix.loc["Nordby kommune 2024 (plan)", "covered"] == 1
-    assert matrix.loc["Fjordvik kommune 2024 (plan)", "Organisering og koordinering"] == "–"
+    assert matrix.loc["Fjordvik kommune 2024 (plan)", "Organisering og koordinering"] == "ikke funnet"
+    assert f24.loc["plan.ansvar", "ref"] == data.segments.set_index("segment_id").loc[seg_id, "ref"]
     # with machine codings the gap is filled, but only as a marked machine suggestion
     mm = completeness_matrix(machine).set_index("document")
     assert mm.loc["Fjordvik kommune 2024 (plan)", "Organisering og koordinering"] == "s. 4 (maskin)"
     cm = completeness(machine)
     row = cm[(cm["document"] == "Fjordvik kommune 2024 (plan)") & (cm["element"] == "plan.organisering")].iloc[0]
     assert row["source"] == "model+rule"
+
+
+def test_a_plan_nobody_reviewed_is_not_reviewed_rather_than_not_found(data):
+    """Honest analysis: with confirmed codings only, a plan without reviewed segments says nothing either way."""
+    from dataclasses import replace
+
+    doc_id = data.segments.loc[data.segments["document"] == "Nordby kommune 2024 (plan)", "document_id"].iloc[0]
+    seg = data.segments.assign(in_scope=data.segments["in_scope"] & (data.segments["document_id"] != doc_id))
+    data = replace(data, segments=seg, codings=data.codings[data.codings["document_id"] != doc_id])  # unreviewed
+    c = completeness(data)
+    basis = c.drop_duplicates("document").set_index("document")
+    unreviewed = basis[basis["in_scope"] == 0].index
+    assert list(unreviewed) == ["Nordby kommune 2024 (plan)"]
+    assert set(c[c["document"].isin(unreviewed)]["status"]) == {"ikke gjennomgått"}
+    reviewed = c[~c["document"].isin(unreviewed)]
+    assert set(reviewed["status"]) <= {"omtalt", "ikke funnet"}
+    matrix = completeness_matrix(data).set_index("document")
+    doc = unreviewed[0]
+    assert matrix.loc[doc, "basis"] == f"0 av {basis.loc[doc, 'codable']}"
+    assert "ikke funnet" not in set(matrix.loc[doc])
 
 
 def test_years_for_corpus_and_municipality(data):
@@ -291,3 +315,34 @@ def test_source_filter_moves_the_denominator(machine):
     only_confirmed = machine.filter(sources=["reviewer"])
     assert int(only_confirmed.segments["in_scope"].sum()) == LABELLED_SEGMENTS
     assert count(totals(only_confirmed, "code"), "plan.mal", "share") == round(100 * 4 / LABELLED_SEGMENTS, 1)
+
+
+def test_analyse_computes_only_the_view_in_front_once_and_links_segments(store, monkeypatch):
+    """Issue 12: one view's work per change, cached per store version/filters/source; issue 13: links to segments."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from qualcode.analysis import tabs
+
+    from qualcode.app import analyse_page
+
+    analyse_page._view.clear()  # earlier tests of this module may have cached views of this store
+    computed = []
+    real = tabs.compute
+    monkeypatch.setattr(tabs, "compute", lambda data, tab, **kw: computed.append(tab) or real(data, tab, **kw))
+    monkeypatch.setenv("QUALCODE_DB", store)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.session_state["reviewer"] = "Kari"
+    at.switch_page("qualcode/app/pages/analyse.py").run()
+    assert not at.exception
+    assert computed == ["themes"]  # not all seven views
+    at.run()
+    assert computed == ["themes"]  # nothing changed: answered from the cache
+    at.get("button_group")[0].set_value("Sitater").run()  # the «Sitater» view
+    assert not at.exception and computed == ["themes", "quotes"]
+    links = at.get("page_link")
+    assert links and all("gjennomgang" in link.proto.page for link in links)
+    assert all("segment=" in link.proto.query_string for link in links)
+    quotes_shown = [m.value for m in at.markdown if m.value.startswith("> «")]
+    assert len(links) == len(quotes_shown)  # every quote opens on the review page

@@ -8,6 +8,7 @@ decision end to end.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -148,3 +149,94 @@ def test_a_review_decision_reaches_the_store(server, page):
     _settle(page, "Gjennomgang")
     _assert_clean(page, "Gjennomgang etter «Ferdig»")
     page.screenshot(path=str(SHOTS / "gjennomgang-etter-ferdig.png"), full_page=True)
+
+
+def _wait_for_name(page, name: str) -> None:
+    page.wait_for_function("n => (document.querySelector('[data-testid=stSidebar] input[type=text]') || {}).value"
+                           " === n", arg=name, timeout=30_000)
+
+
+def _shown_segment(page) -> int:
+    marker = page.locator("[class*='st-key-segment_']").first.get_attribute("class")
+    return int(marker.split("st-key-segment_")[1].split()[0])
+
+
+def _wait_for(condition, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting for the store")
+
+
+def test_review_page_fits_1440x900_and_works_from_the_keyboard(server, page):
+    url, db = server
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.reload()  # the name is in the address (?reviewer=Kari): a reload keeps it
+    _settle(page, page.locator("h1").first.inner_text() or "Gjennomgang")
+    assert "reviewer=Kari" in page.url
+    _wait_for_name(page, "Kari")
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Gjennomgang").first.click()
+    _settle(page, "Gjennomgang")
+    page.locator("[class*='st-key-sug_']").first.wait_for(timeout=30_000)
+    # a rerun interrupted by the reload can leave the old page beside the new one for a moment
+    page.wait_for_function("() => document.querySelectorAll('.st-key-nav_done').length === 1", timeout=30_000)
+    page.locator(".st-key-nav_done button:visible").first.wait_for(timeout=30_000)
+    time.sleep(0.5)
+    _assert_clean(page, "Gjennomgang 1440×900")
+    page.screenshot(path=str(SHOTS / "gjennomgang-1440x900.png"))  # the screen, not the whole page
+    # the whole segment, every suggestion and the main action are on the one screen
+    for what, locator in (("segment", page.locator("[data-testid='stHtml']", has_text="Segment –").first),
+                          ("«Ferdig – neste»", page.locator(".st-key-nav_done button:visible").first),
+                          ("last suggestion", page.locator("[class*='st-key-sug_']").last)):
+        box = locator.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 900, f"{what} is off the 1440×900 screen: {box}"
+    legend = page.locator(".qc-keys").inner_text()
+    assert "godta" in legend and "ferdig – neste" in legend
+    # G accepts the focused (first) suggestion, Enter finishes the segment and brings the next one, at the top
+    seg = _shown_segment(page)
+    page.locator("h1").first.click()  # focus on the page, not in a text field
+    page.keyboard.press("g")
+
+    def decided() -> bool:
+        with session_factory(db)() as s:
+            return s.scalar(select(schema.Coding.id).where(schema.Coding.segment_id == seg,
+                                                           schema.Coding.source == "reviewer")) is not None
+    _wait_for(decided)
+    _settle(page, "Gjennomgang")
+    page.keyboard.press("Enter")
+
+    def done() -> bool:
+        with session_factory(db)() as s:
+            return s.scalar(select(schema.SegmentReview.id).where(schema.SegmentReview.segment_id == seg)) is not None
+    _wait_for(done)
+    page.wait_for_function(f"() => !document.querySelector('.st-key-segment_{seg}')", timeout=30_000)
+    _settle(page, "Gjennomgang")
+    scrolled = page.evaluate("() => { const m = document.querySelector('[data-testid=stMain]'); "
+                             "return m ? m.scrollTop : window.scrollY; }")
+    assert scrolled == 0 and _shown_segment(page) != seg
+    page.screenshot(path=str(SHOTS / "gjennomgang-1440x900-etter-tastatur.png"))
+
+
+def test_norwegian_labels_and_addressable_pages(server, page):
+    url, _db = server
+    page.goto(f"{url}/oversikt?reviewer=Kari")  # opened directly, not through the start page
+    _settle(page, "Oversikt")
+    assert "Fant ikke siden" not in page.locator("body").inner_text()
+    assert "Page not found" not in page.locator("body").inner_text()
+    page.goto(f"{url}/import?reviewer=Kari")
+    _settle(page, "Import")
+    uploader = page.locator('[data-testid="stFileUploader"]').inner_text()
+    assert "Maks 200 MB per fil" in uploader and "per file" not in uploader and "Upload" not in uploader
+    page.screenshot(path=str(SHOTS / "import-norsk.png"))
+    page.goto(f"{url}/analyse?reviewer=Kari&visning=Kode+%C3%97+dokument")  # a view has its own address too
+    _settle(page, "Analyse")
+    _assert_clean(page, "Analyse, Kode × dokument")
+    _wait_for_name(page, "Kari")  # the name came with the address
+    # the view the address names is the one shown (its table, or that the selection has no codings yet)
+    page.get_by_text(re.compile(r"Segmenter per kode og dokument \(alle|Ingen kodinger i utvalget")).first.wait_for(
+        timeout=60_000)
+    _settle(page, "Analyse")
+    assert "visning=Kode" in page.url
+    page.screenshot(path=str(SHOTS / "analyse-kode-dokument.png"), full_page=True)

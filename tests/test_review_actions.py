@@ -284,6 +284,7 @@ def test_progress_counts(store):
         docs = document_progress(s).set_index("fil")
         assert (docs.loc["plan.pdf", "kodbare"], docs.loc["plan.pdf", "ferdig"]) == (5, 2)
         assert docs.loc["plan.pdf", "andel"] == pytest.approx(0.4)
+        assert docs.loc["plan.pdf", "fremdrift"] == "40,0\u00a0% (2 av 5)"
         counts = code_counts(s, store["book"]).set_index("kode")
     assert counts.loc["niva.universell", ["forslag", "bekreftet", "avvist"]].tolist() == [1, 0, 1]
     assert counts.loc["niva.indikert", ["forslag", "bekreftet", "avvist"]].tolist() == [1, 1, 0]

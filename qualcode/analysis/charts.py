@@ -25,7 +25,8 @@ def _finish(chart: alt.Chart, title: str = "") -> alt.Chart:
 def theme_bars(data: AnalysisData, title: str = "Segmenter per tema") -> alt.Chart:
     """Horizontal bars: segments per theme, split into confirmed and machine when machine codings are shown."""
     found = units(data, "theme")
-    order = [n for t, n in zip(*_theme_names(data)) if t in set(found["theme"])]
+    present = set(found["theme"].unique())
+    order = [n for t, n in zip(*_theme_names(data)) if t in present]
     frame = (found.assign(kilde=found["confirmed"].map({True: "bekreftet", False: "maskin"}))
              .groupby(["theme_name", "kilde"])["segment_id"].nunique().rename("segmenter").reset_index())
     frame = frame.rename(columns={"theme_name": "tema"})
@@ -84,7 +85,7 @@ def cooccurrence_heatmap(data: AnalysisData, title: str = "Samforekomst av koder
         y=alt.Y("kode A:N", sort=order, title=None),
     )
     pairs = base.transform_filter("!datum.alene && datum.segmenter > 0").mark_rect().encode(
-        color=alt.Color("segmenter:Q", scale=alt.Scale(scheme="oranges"), legend=alt.Legend(title="begge")),
+        color=alt.Color("segmenter:Q", scale=alt.Scale(scheme="oranges"), legend=alt.Legend(title="begge", format="d")),
         tooltip=["kode A", "kode B", "segmenter"])
     alone = base.transform_filter("datum.alene").mark_rect(color="#d5d9de").encode(
         tooltip=["kode A", alt.Tooltip("segmenter:Q", title="segmenter med koden")])
@@ -92,18 +93,32 @@ def cooccurrence_heatmap(data: AnalysisData, title: str = "Samforekomst av koder
     return _finish((alone + pairs + text).properties(width=alt.Step(20), height=alt.Step(20)), title)
 
 
-def code_document_heatmap(data: AnalysisData, title: str = "Segmenter per kode og dokument") -> alt.Chart:
+MAX_DOCUMENTS = 40  # more columns than this and a heatmap stops being readable (and fast)
+
+
+def code_document_heatmap(data: AnalysisData, title: str = "Segmenter per kode og dokument",
+                          max_documents: int = MAX_DOCUMENTS) -> alt.Chart:
+    """Codes × documents; a large corpus shows the ``max_documents`` documents with most coded segments
+    (the title says how many of how many), the full table being beside it."""
     found = units(data, "code")
     long = found.groupby(["code_name", "code", "document"])["segment_id"].nunique().rename("segmenter").reset_index()
-    order = [n for c, n in zip(data.codes["code"], data.codes["code_name"]) if c in set(long["code"])]
-    docs = [d for d in data.documents["document"] if d in set(long["document"])]
+    codes_present = set(long["code"].unique())
+    order = [n for c, n in zip(data.codes["code"], data.codes["code_name"]) if c in codes_present]
+    present = set(long["document"].unique())
+    docs = [d for d in data.documents["document"] if d in present]
+    if len(docs) > max_documents:
+        top = found.groupby("document")["segment_id"].nunique().sort_values(ascending=False, kind="stable")
+        keep = set(top.index[:max_documents])
+        title = f"{title}: de {max_documents} dokumentene med flest kodede segmenter (av {len(docs)})"
+        docs = [d for d in docs if d in keep]
+        long = long[long["document"].isin(keep)]
     long = long.rename(columns={"code_name": "kode", "document": "dokument"})
     base = alt.Chart(long).encode(
         x=alt.X("dokument:N", sort=docs, title=None, axis=alt.Axis(labelAngle=-35, labelLimit=220)),
         y=alt.Y("kode:N", sort=order, title=None),
     )
     cells = base.mark_rect().encode(color=alt.Color("segmenter:Q", scale=alt.Scale(scheme="blues"),
-                                                    legend=alt.Legend(title="segmenter")),
+                                                    legend=alt.Legend(title="segmenter", format="d")),
                                     tooltip=["kode", "dokument", "segmenter"])
     text = base.transform_joinaggregate(topp="max(segmenter)").mark_text(fontSize=9).encode(
         text="segmenter:Q",
@@ -112,9 +127,14 @@ def code_document_heatmap(data: AnalysisData, title: str = "Segmenter per kode o
     return _finish(chart, title)
 
 
-def completeness_chart(data: AnalysisData, title: str = "§ 15-1: hva planene omtaler") -> alt.Chart:
+def completeness_chart(data: AnalysisData, title: str = "§ 15-1: hva planene omtaler",
+                       max_documents: int = MAX_DOCUMENTS) -> alt.Chart:
+    """Plans × elements; beyond ``max_documents`` plans, how many plans per element are omtalt / ikke funnet /
+    ikke gjennomgått (the table lists every plan)."""
     long = completeness(data)
-    long = long.assign(omtalt=long["addressed"].map({True: "omtalt", False: "ikke funnet"}),
+    if long["document_id"].nunique() > max_documents:
+        return _completeness_summary(long, title)
+    long = long.assign(omtalt=long["status"],
                        merke=[(p or "ja") if a else "–" for a, p in zip(long["addressed"], long["page"])])
     long = long[["document", "element_name", "omtalt", "merke", "quote"]].rename(
         columns={"document": "plan", "element_name": "element", "quote": "sitat"})
@@ -124,12 +144,29 @@ def completeness_chart(data: AnalysisData, title: str = "§ 15-1: hva planene om
         y=alt.Y("plan:N", title=None),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("omtalt:N", scale=alt.Scale(domain=["omtalt", "ikke funnet"], range=["#5a9e6f", "#e8e8e8"]),
+        color=alt.Color("omtalt:N", scale=alt.Scale(domain=["omtalt", "ikke funnet", "ikke gjennomgått"],
+                                                    range=["#5a9e6f", "#e8e8e8", "#f6f0dc"]),
                         legend=alt.Legend(title=None, orient="bottom")),
         tooltip=["plan", "element", "omtalt", "merke", "sitat"])
     text = base.mark_text(fontSize=10).encode(text="merke:N")
     chart = (cells + text).properties(width=alt.Step(190), height=alt.Step(26))
     return _finish(chart, title)
+
+
+def _completeness_summary(long, title: str) -> alt.Chart:
+    counts = long.groupby(["element_name", "status"], sort=False)["document_id"].nunique().rename("planer").reset_index()
+    counts = counts.rename(columns={"element_name": "element"})
+    elements = list(dict.fromkeys(long["element_name"]))
+    statuses = ["omtalt", "ikke funnet", "ikke gjennomgått"]
+    chart = alt.Chart(counts).mark_bar().encode(
+        y=alt.Y("element:N", sort=elements, title=None),
+        x=alt.X("planer:Q", title="planer", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("status:N", scale=alt.Scale(domain=statuses, range=["#5a9e6f", "#e8a0a0", "#d5d9de"]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        order=alt.Order("status:N"),
+        tooltip=["element", "status", "planer"],
+    ).properties(width=420, height=alt.Step(26))
+    return _finish(chart, f"{title} ({long['document_id'].nunique()} planer)")
 
 
 def years_chart(data: AnalysisData, title: str = "Andel segmenter per tema og år (%)") -> alt.Chart:

@@ -6,6 +6,7 @@ pair is more than two frequent codes meeting by chance.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from qualcode.analysis.frame import AnalysisData
@@ -15,18 +16,26 @@ from qualcode.analysis.frequencies import units
 def incidence(data: AnalysisData, level: str = "code") -> pd.DataFrame:
     """Segment × code (or theme) 0/1 matrix, columns in codebook order."""
     found = units(data, level)
-    table = pd.crosstab(found["segment_id"], found[level]).clip(upper=1)
-    order = data.code_order(table.columns) if level == "code" else data.theme_order(table.columns)
-    return table.reindex(columns=order)
+    rows, segments = pd.factorize(found["segment_id"], sort=True)
+    cols, keys = pd.factorize(found[level])
+    table = np.zeros((len(segments), len(keys)), dtype=np.int32)  # numpy, not crosstab: 100,000+ rows stay quick
+    table[rows, cols] = 1
+    frame = pd.DataFrame(table, index=pd.Index(segments, name="segment_id"), columns=pd.Index(list(keys), name=level))
+    order = data.code_order(frame.columns) if level == "code" else data.theme_order(frame.columns)
+    return frame.reindex(columns=order)
 
 
 def cooccurrence(data: AnalysisData, level: str = "code") -> pd.DataFrame:
     """Square matrix over the codes that occur: segments in which both occur (diagonal: the code alone)."""
+    return data.memo(("cooccurrence", level), lambda: _cooccurrence(data, level))
+
+
+def _cooccurrence(data: AnalysisData, level: str) -> pd.DataFrame:
     table = incidence(data, level)
     if table.empty:
         return pd.DataFrame(index=pd.Index([], name=level), dtype=int)
-    matrix = table.T.dot(table)
-    matrix.index.name, matrix.columns.name = level, None
+    values = table.to_numpy()
+    matrix = pd.DataFrame(values.T @ values, index=pd.Index(table.columns, name=level), columns=list(table.columns))
     return matrix.astype(int)
 
 
@@ -35,12 +44,13 @@ def cooccurrence_pairs(data: AnalysisData, level: str = "code", min_segments: in
     matrix = cooccurrence(data, level)
     names = _names(data, level)
     keys = list(matrix.index)
+    values = matrix.to_numpy()
     rows = []
     for i, a in enumerate(keys):
-        for b in keys[i + 1:]:
-            both = int(matrix.loc[a, b])
+        for j in range(i + 1, len(keys)):
+            b, both = keys[j], int(values[i, j])
             if both >= min_segments and both > 0:
-                either = int(matrix.loc[a, a] + matrix.loc[b, b] - both)
+                either = int(values[i, i] + values[j, j] - both)
                 rows.append({f"{level}_a": a, "name_a": names.get(a, a), f"{level}_b": b, "name_b": names.get(b, b),
                              "segments": both, "jaccard": round(both / either, 3)})
     out = pd.DataFrame(rows, columns=[f"{level}_a", "name_a", f"{level}_b", "name_b", "segments", "jaccard"])
@@ -61,4 +71,5 @@ def cooccurrence_long(data: AnalysisData, level: str = "code") -> pd.DataFrame:
 
 def _names(data: AnalysisData, level: str) -> dict[str, str]:
     column = "code_name" if level == "code" else "theme_name"
-    return dict(zip(data.codes[level], data.codes[column])) | dict(zip(data.codings[level], data.codings[column]))
+    named = data.codings[[level, column]].drop_duplicates(level)
+    return dict(zip(data.codes[level], data.codes[column])) | dict(zip(named[level], named[column]))

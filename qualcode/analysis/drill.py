@@ -6,7 +6,7 @@ import pandas as pd
 from qualcode.analysis.frame import AnalysisData
 from qualcode.analysis.quotes import citations
 
-COLUMNS = ["segment_id", "document", "citation", "code", "code_name", "source", "text"]
+COLUMNS = ["segment_id", "ref", "document", "citation", "code", "code_name", "source", "text"]
 
 
 def segments_behind(data: AnalysisData, *, code: str | None = None, theme: str | None = None,
@@ -27,7 +27,7 @@ def segments_behind(data: AnalysisData, *, code: str | None = None, theme: str |
               .agg(code=("code", ", ".join), code_name=("code_name", ", ".join), source=("source", _sources))
               .reset_index())
     first = frame.drop_duplicates("segment_id").set_index("segment_id")
-    merged = merged.join(first[["document", "text", "place", "doc_type", "is_transcript", "informant_role",
+    merged = merged.join(first[["ref", "document", "text", "place", "doc_type", "is_transcript", "informant_role",
                                 "page_start", "page_end"]], on="segment_id")
     merged["citation"] = citations(merged)
     return merged[COLUMNS].reset_index(drop=True)

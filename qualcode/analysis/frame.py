@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qualcode.formats import segment_ref
 from qualcode.review.labels import reviewed_labels
 from qualcode.store import schema
 
@@ -24,7 +26,7 @@ MACHINE_SOURCES = ("rule", "model")
 
 DOCUMENT_COLUMNS = ["document_id", "document", "file_name", "municipality", "place", "year", "doc_type",
                     "size_class", "informant_role", "is_transcript"]
-SEGMENT_COLUMNS = ["segment_id", *DOCUMENT_COLUMNS, "seq", "kind", "role", "page_start", "page_end",
+SEGMENT_COLUMNS = ["segment_id", "ref", *DOCUMENT_COLUMNS, "seq", "kind", "role", "page_start", "page_end",
                    "start", "end", "text", "codable", "labelled", "in_scope"]
 CODE_COLUMNS = ["code", "theme", "theme_name", "code_name", "order"]
 CODING_COLUMNS = [*SEGMENT_COLUMNS, "code", "theme", "theme_name", "code_name", "source", "confirmed"]
@@ -58,6 +60,14 @@ class AnalysisData:
     segments: pd.DataFrame
     codes: pd.DataFrame
     include_machine: bool = False
+    # tables several views and the report share, computed once per (filtered) data set
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key, compute):
+        """``compute()`` once for this data set; the same frame afterwards (frames are never changed in place)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def documents(self) -> pd.DataFrame:
@@ -90,11 +100,16 @@ class AnalysisData:
     def code_order(self, codes: Iterable[str]) -> list[str]:
         """Codes in codebook order (unknown ones last, alphabetically)."""
         rank = dict(zip(self.codes["code"], self.codes["order"]))
-        return sorted(set(codes), key=lambda c: (rank.get(c, 10**6), c))
+        return sorted(_distinct(codes), key=lambda c: (rank.get(c, 10**6), c))
 
     def theme_order(self, themes: Iterable[str]) -> list[str]:
         first = self.codes.groupby("theme", sort=False)["order"].min().to_dict()
-        return sorted(set(themes), key=lambda t: (first.get(t, 10**6), t))
+        return sorted(_distinct(themes), key=lambda t: (first.get(t, 10**6), t))
+
+
+def _distinct(values) -> set:
+    """The distinct values; a pandas column is not iterated element by element (100,000+ rows)."""
+    return set(values.unique()) if hasattr(values, "unique") else set(values)
 
 
 def load(store, *, include_machine: bool = False) -> AnalysisData:
@@ -103,16 +118,17 @@ def load(store, *, include_machine: bool = False) -> AnalysisData:
         codes = load_codes(session)
         segments = _segments(session)
         labels = reviewed_labels(session)
-        machine = _machine_codings(session) if include_machine else {}
+        machine = _machine_codings(session) if include_machine else None
     segments["labelled"] = segments["segment_id"].isin(labels.keys())
     segments["in_scope"] = segments["labelled"] | (segments["codable"] if include_machine else False)
     rows = [(seg, code, "reviewer") for seg, found in labels.items() for code in found]
-    codable = set(segments.loc[segments["codable"], "segment_id"])
-    rows += [(seg, code, src) for seg, found in machine.items() if seg not in labels and seg in codable
-             for code, src in found.items()]
     pairs = pd.DataFrame(rows, columns=["segment_id", "code", "source"])
+    if machine is not None:
+        unreviewed = segments.loc[segments["codable"] & ~segments["labelled"], "segment_id"]
+        pairs = pd.concat([pairs, machine[machine["segment_id"].isin(unreviewed)]], ignore_index=True)
     codings = pairs.merge(segments, on="segment_id").merge(codes.drop(columns="order"), on="code", how="left")
-    codings["theme"] = codings["theme"].fillna(codings["code"].str.split(".").str[0])
+    missing = codings["theme"].isna()
+    codings.loc[missing, "theme"] = codings.loc[missing, "code"].str.split(".").str[0]
     codings["theme_name"] = codings["theme_name"].fillna(codings["theme"])
     codings["code_name"] = codings["code_name"].fillna(codings["code"])
     codings["confirmed"] = codings["source"] == "reviewer"
@@ -158,14 +174,21 @@ def _segments(session: Session) -> pd.DataFrame:
                     d.doc_type, d.size_class, d.informant_role, d.is_transcript, s.seq, s.kind, s.role,
                     s.page_start, s.page_end, s.start, s.end, s.text, s.codable)
              .join(d, s.document_id == d.id).order_by(d.id, s.seq))
-    frame = pd.DataFrame(session.execute(query).all(),
-                         columns=["segment_id", "document_id", "file_name", "municipality", "year", "doc_type",
-                                  "size_class", "informant_role", "is_transcript", "seq", "kind", "role",
-                                  "page_start", "page_end", "start", "end", "text", "codable"])
+    columns = ["segment_id", "document_id", "file_name", "municipality", "year", "doc_type", "size_class",
+               "informant_role", "is_transcript", "seq", "kind", "role", "page_start", "page_end", "start", "end",
+               "text", "codable"]
+    rows = session.connection().execute(query).all()  # Core rows: no ORM work per row
+    # built column by column: a yearly store has 100,000+ rows, and row-wise construction costs seconds
+    frame = pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))) if rows else [], columns=columns)
     frame["year"] = frame["year"].astype("Int64")
     frame["place"] = frame["municipality"].where(frame["municipality"].notna() & (frame["municipality"] != ""),
                                                  frame["file_name"])
     frame["document"] = frame["document_id"].map(_document_labels(frame))
+    # «Fjordvik 2024 plan, §12»: the document part once per document, the number per segment
+    docs = frame.drop_duplicates("document_id")
+    prefix = {d: segment_ref(m, y, t, 0, f).rsplit(", §", 1)[0] for d, m, y, t, f in
+              zip(docs["document_id"], docs["municipality"], docs["year"], docs["doc_type"], docs["file_name"])}
+    frame["ref"] = (frame["document_id"].map(prefix) + ", §" + (frame["seq"] + 1).astype(str)) if len(frame) else ""
     for column in ("doc_type", "size_class"):
         frame[column] = frame[column].fillna("ukjent")
     frame["codable"] = frame["codable"].astype(bool)
@@ -190,11 +213,18 @@ def _document_labels(segments: pd.DataFrame) -> dict[int, str]:
     return labels
 
 
-def _machine_codings(session: Session) -> dict[int, dict[str, str]]:
-    """segment → code → "rule", "model" or "model+rule" for applied, active machine codings."""
-    query = select(schema.Coding.segment_id, schema.Coding.code, schema.Coding.source).where(
-        schema.Coding.source.in_(MACHINE_SOURCES), schema.Coding.applied, schema.Coding.active)
-    found: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for seg, code, source in session.execute(query):
-        found[seg][code].add(source)
-    return {seg: {code: "+".join(sorted(srcs)) for code, srcs in codes.items()} for seg, codes in found.items()}
+def _machine_codings(session: Session) -> pd.DataFrame:
+    """(segment_id, code, source) of applied, active machine codings; source "rule", "model" or "model+rule"."""
+    C = schema.Coding.__table__
+    query = select(C.c.segment_id, C.c.code, C.c.source).where(
+        C.c.source.in_(MACHINE_SOURCES), C.c.applied, C.c.active)
+    rows = session.connection().execute(query).all()  # Core rows: no ORM work per row
+    frame = pd.DataFrame(dict(zip(["segment_id", "code", "source"], map(list, zip(*rows)))) if rows else [],
+                         columns=["segment_id", "code", "source"])
+    if frame.empty:
+        return frame
+    found = (frame.assign(rule=frame["source"] == "rule", model=frame["source"] == "model")
+             .groupby(["segment_id", "code"], sort=False)[["rule", "model"]].any().reset_index())
+    found["source"] = np.where(found["rule"] & found["model"], "model+rule",
+                               np.where(found["model"], "model", "rule"))
+    return found[["segment_id", "code", "source"]]

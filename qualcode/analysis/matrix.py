@@ -22,7 +22,7 @@ def code_document_matrix(data: AnalysisData, level: str = "code", all_codes: boo
     long = matrix_long(data, level)
     docs = data.documents
     wide = long.pivot_table(index=level, columns="document_id", values="segments", aggfunc="sum", fill_value=0)
-    keys = key_columns(data, level, None if all_codes else set(long[level]))
+    keys = key_columns(data, level, None if all_codes else set(long[level].unique()))
     wide = wide.reindex(index=keys[level], columns=docs["document_id"], fill_value=0).fillna(0).astype(int)
     wide.columns = list(docs["document"])
     out = pd.concat([keys.reset_index(drop=True), wide.reset_index(drop=True)], axis=1)

@@ -72,7 +72,7 @@ def quotes(data: AnalysisData, codes: list[str] | None = None, per_code: int = 3
         frame = frame[frame["code"].isin(codes)]
     if frame.empty:
         return pd.DataFrame(columns=["theme_name", "code", "code_name", "quote", "citation", "document",
-                                     "segment_id", "source", "confirmed"])
+                                     "ref", "segment_id", "source", "confirmed"])
     n_codes = data.codings.groupby("segment_id")["code"].nunique()
     frame = frame.assign(
         _n=frame["segment_id"].map(n_codes),
@@ -87,5 +87,5 @@ def quotes(data: AnalysisData, codes: list[str] | None = None, per_code: int = 3
                                        kind="stable").head(per_code))
     out = pd.concat(picked)
     out = out.assign(quote=out["text"].map(lambda t: shorten(t, max_chars)), citation=citations(out))
-    return out[["theme_name", "code", "code_name", "quote", "citation", "document", "segment_id", "source",
+    return out[["theme_name", "code", "code_name", "quote", "citation", "document", "ref", "segment_id", "source",
                 "confirmed"]].reset_index(drop=True)

@@ -25,12 +25,14 @@ HEADERS = {
     "size_class": "størrelse", "informant_role": "informantrolle", "file_name": "fil",
     "code_a": "kode A", "name_a": "navn A", "code_b": "kode B", "name_b": "navn B", "jaccard": "Jaccard",
     "element": "element-ID", "element_name": "element", "addressed": "omtalt", "segment_id": "segment-ID",
+    "ref": "segment", "basis": "i grunnlaget (av å kode)", "codable": "segmenter å kode",
     "page": "side", "quote": "sitat", "citation": "kilde", "source": "kilde (koding)", "covered": "antall av 4",
     "from_year": "fra år", "to_year": "til år", "name": "navn", "from_segments": "segmenter før",
     "to_segments": "segmenter etter", "from_share": "andel før (%)", "to_share": "andel etter (%)",
     "change": "endring (%-poeng)", "status": "status", "coded_segments": "kodede segmenter",
     "in_scope": "segmenter i grunnlaget", "text": "tekst", "pages": "sider", "value": "verdi", "measure": "mål",
 }
+COUNTS_NOTE = " I parentes: segmenter med temaet av segmentene i grunnlaget for gruppen."
 SOURCE_NAMES = {"reviewer": "bekreftet", "rule": "maskin (regel)", "model": "maskin (modell)",
                 "model+rule": "maskin (regel og modell)"}
 
@@ -58,16 +60,23 @@ def overview(data: AnalysisData) -> pd.DataFrame:
     seg = data.segments
     cod = data.codings
     rows = [
-        ("Dokumenter", seg["document_id"].nunique()),
-        ("Segmenter", len(seg)),
-        ("Segmenter som kan kodes", int(seg["codable"].sum())),
-        ("Ferdig gjennomgåtte segmenter", int(seg["labelled"].sum())),
+        (_label("documents"), seg["document_id"].nunique()),
+        (_label("segments"), len(seg)),
+        (_label("codable"), int(seg["codable"].sum())),
+        (_label("reviewed"), int((seg["labelled"] & seg["codable"]).sum())),
         ("Segmenter i grunnlaget", int(seg["in_scope"].sum())),
         ("Bekreftede kodinger", int(cod["confirmed"].sum())),
     ]
     if data.include_machine:
         rows.append(("Maskinkodinger (ikke gjennomgått)", int((~cod["confirmed"]).sum())))
     return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def _label(key: str) -> str:
+    """The count's name as the app and `qualcode status` say it (qualcode.review.counts)."""
+    from qualcode.review.counts import LABELS
+
+    return LABELS[key][0].capitalize()
 
 
 def documents_table(data: AnalysisData) -> pd.DataFrame:
@@ -83,14 +92,15 @@ def documents_table(data: AnalysisData) -> pd.DataFrame:
 
 def codings_table(data: AnalysisData) -> pd.DataFrame:
     frame = data.codings
-    out = frame[["segment_id", "document", "place", "year", "doc_type", "theme_name", "code", "code_name",
+    out = frame[["segment_id", "ref", "document", "place", "year", "doc_type", "theme_name", "code", "code_name",
                  "source", "confirmed", "text"]].copy()
     out.insert(2, "citation", citations(frame))
     return out
 
 
-def report_tables(data: AnalysisData) -> list[Table]:
-    """Every table of the report, in report order."""
+def report_tables(data: AnalysisData, skip: frozenset[str] = frozenset()) -> list[Table]:
+    """Every table of the report, in report order (leaving out the keys in ``skip``, e.g. "kodinger",
+    which the HTML report does not show and which costs most on a large store)."""
     basis = ("Andel = segmenter med koden / segmenter i grunnlaget (ferdig gjennomgåtte"
              + (", og ellers alle segmenter som kan kodes" if data.include_machine else "") + ").")
     cooc = cooccurrence(data)
@@ -100,8 +110,8 @@ def report_tables(data: AnalysisData) -> list[Table]:
         Table("dokumenter", "Dokumenter", documents_table(data)),
         Table("tema", "Tema", totals(data, "theme"), basis),
         Table("koder", "Koder", totals(data, "code"), basis),
-        Table("tema-per-kommune", "Tema per kommune (andel %)", frequencies(data, "place", "theme", "share"), basis,
-              sheet="Tema per kommune"),
+        Table("tema-per-kommune", "Tema per kommune (andel, med segmenter)",
+              frequencies(data, "place", "theme", "share_n"), basis + COUNTS_NOTE, sheet="Tema per kommune"),
         Table("koder-per-kommune", "Koder per kommune (segmenter)", frequencies(data, "place", "code", "segments"),
               sheet="Koder per kommune"),
         Table("tema-per-ar", "Tema per år (segmenter)", frequencies(data, "year", "theme", "segments"),
@@ -116,15 +126,17 @@ def report_tables(data: AnalysisData) -> list[Table]:
               "Diagonalen er antall segmenter med koden.", sheet="Samforekomst"),
         Table("samforekomst-par", "Kodepar som forekommer sammen", cooccurrence_pairs(data), sheet="Kodepar"),
         Table("fullstendighet", "§ 15-1: hva planene omtaler", completeness_matrix(data),
-              "Siden der elementet er vist (se belegg); «–» = ikke funnet.", sheet="§ 15-1"),
+              "Siden der elementet er vist (se belegg). «ikke funnet» = ikke i de segmentene som er i grunnlaget; "
+              "«ikke gjennomgått» = ingen av planens segmenter er gjennomgått, så ingenting kan sies ennå.", sheet="§ 15-1"),
         Table("fullstendighet-belegg", "§ 15-1: belegg", completeness(data), sheet="§ 15-1 belegg"),
         Table("ar-oversikt", "År: grunnlag", years_overview(data), sheet="År grunnlag"),
-        Table("tema-per-ar-andel", "Tema per år (andel %)", corpus_by_year(data, "theme"), basis,
-              sheet="Tema per år andel"),
+        Table("tema-per-ar-andel", "Tema per år (andel, med segmenter)", corpus_by_year(data, "theme", with_counts=True),
+              basis + COUNTS_NOTE, sheet="Tema per år andel"),
         Table("endring-per-kommune", "Endring per kommune", municipality_changes(data, "code")),
         Table("sitater", "Sitater", quotes(data)),
-        Table("kodinger", "Alle kodinger", codings_table(data), sheet="Kodinger"),
     ]
+    if "kodinger" not in skip:
+        tables.append(Table("kodinger", "Alle kodinger", codings_table(data), sheet="Kodinger"))
     return tables
 
 

@@ -21,14 +21,19 @@ def years_overview(data: AnalysisData) -> pd.DataFrame:
     return out
 
 
-def corpus_by_year(data: AnalysisData, level: str = "theme") -> pd.DataFrame:
-    """Rows: themes or codes; one share column per year; ``change`` = last year minus first (percentage points)."""
+def corpus_by_year(data: AnalysisData, level: str = "theme", with_counts: bool = False) -> pd.DataFrame:
+    """Rows: themes or codes; one share column per year; ``change`` = last year minus first (percentage points).
+
+    ``with_counts`` writes each share with its counts, "46,7 % (7 av 15)" (for people, not for pivoting)."""
     wide = frequencies(data, by="year", level=level, measure="share")
     year_cols = [c for c in wide.columns if c.isdigit()]
     if len(year_cols) >= 2:
         wide["change"] = (wide[year_cols[-1]] - wide[year_cols[0]]).round(1)
     else:
         wide["change"] = pd.NA
+    if with_counts:
+        shown = frequencies(data, by="year", level=level, measure="share_n")
+        wide[year_cols] = shown[year_cols].to_numpy()
     return wide
 
 

@@ -1,7 +1,9 @@
 """Analyse: the analysis tables and charts, filtered, with every number opening to its segments.
 
 Everything is computed by ``qualcode.analysis`` (the same code as ``qualcode report``),
-so the app and the report never disagree.
+so the app and the report never disagree. Only the view in front of the reviewer is
+computed, and each answer is cached per (store version, filters, source, view options):
+on a yearly store a change of view or filter costs one view's work.
 """
 from __future__ import annotations
 
@@ -11,17 +13,13 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import func, select
 
-from qualcode.analysis import charts
-from qualcode.analysis.completeness import completeness, completeness_matrix
-from qualcode.analysis.cooccurrence import cooccurrence_pairs
+from qualcode.analysis import tabs
 from qualcode.analysis.drill import segments_behind
 from qualcode.analysis.frame import AnalysisData, load
-from qualcode.analysis.frequencies import GROUPINGS, frequencies, totals
-from qualcode.analysis.matrix import code_document_matrix
-from qualcode.analysis.quotes import quotes
+from qualcode.analysis.frequencies import GROUPINGS
 from qualcode.analysis.tables import HEADERS, SOURCE_NAMES
-from qualcode.analysis.years import corpus_by_year, municipality_changes, years_overview
 from qualcode.app.escape import md
+from qualcode.formats import MISSING, integer, number
 from qualcode.store import schema
 
 SOURCES = {
@@ -32,6 +30,7 @@ SOURCES = {
 GROUP_LABELS = {"place": "Kommune", "year": "År", "doc_type": "Dokumenttype", "size_class": "Størrelse"}
 MEASURE_LABELS = {"share": "Andel av segmentene (%)", "segments": "Segmenter", "documents": "Dokumenter"}
 MAX_SEGMENTS = 50
+REVIEW_PAGE = "gjennomgang.py"
 
 
 def _fingerprint(factory) -> tuple:
@@ -43,15 +42,39 @@ def _fingerprint(factory) -> tuple:
                 session.scalar(select(func.count(schema.Document.id))))
 
 
-@st.cache_data(show_spinner="Leser kodingene …", max_entries=8)
+# cache_resource, not cache_data: the frames are shared read-only, never pickled or hashed by content
+@st.cache_resource(show_spinner="Leser kodingene …", max_entries=4)
 def _load(db: str, include_machine: bool, fingerprint: tuple) -> AnalysisData:
     return load(db, include_machine=include_machine)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _documents(db: str, include_machine: bool, fingerprint: tuple) -> pd.DataFrame:
+    return _load(db, include_machine, fingerprint).documents
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _selected(db: str, fingerprint: tuple, source: str, places: tuple, years: tuple, types: tuple) -> AnalysisData:
+    include_machine, only = SOURCES[source]
+    data = _load(db, include_machine, fingerprint)
+    if places or years or types or only:
+        data = data.filter(municipalities=places or None, years=years or None, doc_types=types or None, sources=only)
+    return data
+
+
+@st.cache_resource(show_spinner="Regner ut …", max_entries=64)
+def _view(key: tuple, tab: str, options: tuple) -> dict:
+    return tabs.compute(_selected(*key), tab, **dict(options))
 
 
 @dataclass
 class Selection:
     data: AnalysisData
     label: str
+    key: tuple  # (db, fingerprint, source, places, years, types): what the cached views are computed for
+
+    def view(self, tab: str, **options) -> dict:
+        return _view(self.key, tab, tuple(sorted(options.items())))
 
 
 def _filters(ctx) -> Selection | None:
@@ -59,9 +82,9 @@ def _filters(ctx) -> Selection | None:
     source = cols[3].selectbox("Kilde", list(SOURCES), key="an_source",
                                help="Bekreftet = segmenter en gjennomgåer har markert som ferdige. "
                                     "Maskinforslag er ikke funn, og er merket der de vises.")
-    include_machine, only = SOURCES[source]
-    data = _load(ctx.db, include_machine, _fingerprint(ctx.factory))
-    docs = data.documents
+    include_machine, _only = SOURCES[source]
+    fingerprint = _fingerprint(ctx.factory)
+    docs = _documents(ctx.db, include_machine, fingerprint)
     if docs.empty:
         st.info("Databasen har ingen dokumenter ennå. Gå til **Import** for å legge inn planer og intervjuer.")
         return None
@@ -69,31 +92,53 @@ def _filters(ctx) -> Selection | None:
     years = cols[1].multiselect("År", sorted(int(y) for y in docs["year"].dropna().unique()), key="an_year",
                                 placeholder="Alle")
     types = cols[2].multiselect("Type", sorted(docs["doc_type"].unique()), key="an_type", placeholder="Alle")
-    data = data.filter(municipalities=places or None, years=years or None, doc_types=types or None, sources=only)
-    return Selection(data, source)
+    key = (ctx.db, fingerprint, source, tuple(places), tuple(years), tuple(types))
+    return Selection(_selected(*key), source, key)
 
 
 def _show_segments(rows: pd.DataFrame, heading: str) -> None:
-    """The segments behind a number, with citations; machine codings flagged."""
+    """The segments behind a number, named as everywhere («Fjordvik 2024 plan, §12»), each opening on Gjennomgang."""
+    from qualcode.app.main import PAGES_DIR
     from qualcode.app.widgets import text_box
 
-    st.markdown(f"**{md(heading)}** – {len(rows)} segment(er)")
+    st.markdown(f"**{md(heading)}** – {integer(len(rows))} segment(er)")
     if rows.empty:
         st.caption("Ingen segmenter.")
         return
     for row in rows.head(MAX_SEGMENTS).itertuples():
         kinds = {SOURCE_NAMES.get(s.strip(), s.strip()) for s in str(row.source).split(",")}
         flag = "" if kinds == {"bekreftet"} else " · " + ", ".join(sorted(kinds))
-        text_box(row.text, label=f"{row.citation} · {row.code_name}{flag} · segment {row.segment_id}")
+        text_box(row.text, label=f"{row.ref} · {row.citation} · {row.code_name}{flag}")
+        _open_link(PAGES_DIR, row.segment_id, row.ref)
     if len(rows) > MAX_SEGMENTS:
-        st.caption(f"… og {len(rows) - MAX_SEGMENTS} til. Avgrens med filtrene over.")
+        st.caption(f"… og {integer(len(rows) - MAX_SEGMENTS)} til. Avgrens med filtrene over.")
+
+
+def _open_link(pages_dir, segment_id, ref: str) -> None:
+    st.page_link(str(pages_dir / REVIEW_PAGE), label=f"Åpne {ref} i Gjennomgang", icon=":material/rate_review:",
+                 query_params={"segment": str(int(segment_id))})
+
+
+def _norwegian(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimal commas and "–" for missing values, for display (the numbers themselves stay in the report/Excel)."""
+    out = frame.copy()
+    for column in out.columns:
+        kind = out[column].dtype.kind
+        if kind == "f":
+            digits = 2 if column == "jaccard" else 1
+            out[column] = [number(v, digits) for v in out[column]]
+        elif kind in "iu" and isinstance(out[column].dtype, pd.api.extensions.ExtensionDtype):
+            out[column] = [MISSING if pd.isna(v) else str(int(v)) for v in out[column]]
+        elif kind == "O" or str(out[column].dtype).startswith("str"):
+            out[column] = out[column].where(out[column].notna(), MISSING)
+    return out
 
 
 def _headers(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     if "source" in out.columns:
         out["source"] = out["source"].map(lambda s: SOURCE_NAMES.get(s, s))
-    return out.rename(columns=lambda c: HEADERS.get(c, c))
+    return _norwegian(out).rename(columns=lambda c: HEADERS.get(c, c))
 
 
 def _selected_row(event) -> int | None:
@@ -106,58 +151,65 @@ def _selected_cell(event) -> tuple[int, str] | None:
     return tuple(cells[0]) if cells else None
 
 
-def _themes_tab(data: AnalysisData) -> None:
-    if not data.codings.empty:
-        st.altair_chart(charts.theme_bars(data), theme=None)
-    level = st.radio("Nivå", ["Tema", "Kode"], horizontal=True, key="an_level")
-    key = "theme" if level == "Tema" else "code"
-    table = totals(data, key, all_codes=False)
-    st.caption("Velg en rad for å se segmentene bak tallet.")
+def _chart(chart) -> None:
+    if chart is not None:
+        st.altair_chart(chart, theme=None)
+
+
+def _themes_tab(sel: Selection) -> None:
+    level = st.radio("Nivå", ["theme", "code"], format_func={"theme": "Tema", "code": "Kode"}.get, horizontal=True,
+                     key="an_level")
+    view = sel.view("themes", level=level)
+    _chart(view["chart"])
+    table = view["table"]
+    st.caption("Andel = segmenter med koden / segmenter i grunnlaget. Velg en rad for å se segmentene bak tallet.")
     event = st.dataframe(_headers(table), hide_index=True, on_select="rerun", selection_mode="single-row",
-                         key=f"an_totals_{key}", width="stretch")
+                         key=f"an_totals_{level}", width="stretch")
     row = _selected_row(event)
     if row is not None:
-        value = table.iloc[row][key]
-        name = table.iloc[row]["theme_name" if key == "theme" else "code_name"]
-        _show_segments(segments_behind(data, **{key: value}), name)
+        value = table.iloc[row][level]
+        name = table.iloc[row]["theme_name" if level == "theme" else "code_name"]
+        _show_segments(segments_behind(sel.data, **{level: value}), name)
 
 
-def _groups_tab(data: AnalysisData) -> None:
+def _groups_tab(sel: Selection) -> None:
     cols = st.columns(3)
     by = cols[0].selectbox("Fordelt på", list(GROUPINGS), format_func=GROUP_LABELS.get, key="an_by")
     level = cols[1].radio("Nivå", ["theme", "code"], format_func={"theme": "Tema", "code": "Kode"}.get,
                           horizontal=True, key="an_group_level")
     measure = cols[2].selectbox("Mål", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get, key="an_measure")
-    if data.codings.empty:
+    view = sel.view("groups", by=by, level=level, measure=measure)
+    if view["table"] is None:
         st.info("Ingen kodinger i utvalget.")
         return
-    if level == "theme" and measure == "share":
-        title = f"Andel segmenter per tema ({GROUP_LABELS[by].lower()}, %)"
-        st.altair_chart(charts.share_heatmap(data, by=by, title=title), theme=None)
-    table = frequencies(data, by=by, level=level, measure=measure)
+    _chart(view["chart"])
+    table = view["table"]
     name = "theme_name" if level == "theme" else "code_name"
     groups = [c for c in table.columns if c not in ("theme", "theme_name", "code", "code_name")]
-    st.caption("Velg en celle for å se segmentene bak tallet. Andel = segmenter med koden / segmenter i grunnlaget.")
-    event = st.dataframe(table[[name, *groups]].rename(columns=HEADERS), hide_index=True, on_select="rerun",
-                         selection_mode="single-cell", key=f"an_groups_{by}_{level}_{measure}", width="stretch",
+    st.caption("Andel = segmenter med koden / segmenter i grunnlaget for gruppen, med antallene i parentes. "
+               "Velg en celle for å se segmentene bak tallet.")
+    event = st.dataframe(_norwegian(table[[name, *groups]]).rename(columns=HEADERS), hide_index=True,
+                         on_select="rerun", selection_mode="single-cell", key=f"an_groups_{by}_{level}_{measure}",
+                         width="stretch",
                          column_config={HEADERS[name]: st.column_config.TextColumn(pinned=True, width="medium")})
     cell = _selected_cell(event)
     if cell is not None and cell[1] in groups:
         row, column = cell
         value = int(column) if by == "year" else column
-        _show_segments(segments_behind(data, **{level: table.iloc[row][level], by: value}),
+        _show_segments(segments_behind(sel.data, **{level: table.iloc[row][level], by: value}),
                        f"{table.iloc[row][name]} · {column}")
 
 
-def _matrix_tab(data: AnalysisData) -> None:
-    if data.codings.empty:
+def _matrix_tab(sel: Selection) -> None:
+    view = sel.view("matrix")
+    if view["table"] is None:
         st.info("Ingen kodinger i utvalget.")
         return
-    st.altair_chart(charts.code_document_heatmap(data), theme=None)
-    table = code_document_matrix(data, all_codes=False)
-    docs = data.documents.set_index("document")["document_id"]
+    _chart(view["chart"])
+    table = view["table"]
+    docs = sel.data.documents.set_index("document")["document_id"]
     shown = table.drop(columns=["theme_name", "code"]).rename(columns={"code_name": "kode", "total": "sum"})
-    st.caption("Segmenter per kode og dokument. Velg en celle for å se segmentene.")
+    st.caption("Segmenter per kode og dokument (alle dokumentene). Velg en celle for å se segmentene.")
     event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-cell", key="an_matrix",
                          width="stretch",
                          column_config={"kode": st.column_config.TextColumn(pinned=True, width="medium")})
@@ -166,23 +218,25 @@ def _matrix_tab(data: AnalysisData) -> None:
         row, column = cell
         code = table.iloc[row]["code"]
         if column in docs.index:
-            _show_segments(segments_behind(data, code=code, document_id=int(docs[column])),
+            _show_segments(segments_behind(sel.data, code=code, document_id=int(docs[column])),
                            f"{table.iloc[row]['code_name']} · {column}")
         elif column == "sum":
-            _show_segments(segments_behind(data, code=code), table.iloc[row]["code_name"])
+            _show_segments(segments_behind(sel.data, code=code), table.iloc[row]["code_name"])
 
 
-def _cooccurrence_tab(data: AnalysisData) -> None:
-    if data.codings.empty:
+def _cooccurrence_tab(sel: Selection) -> None:
+    view = sel.view("cooccurrence")
+    if view["table"] is None:
         st.info("Ingen kodinger i utvalget.")
         return
-    st.altair_chart(charts.cooccurrence_heatmap(data), theme=None)
-    pairs = cooccurrence_pairs(data)
+    _chart(view["chart"])
+    pairs = view["table"]
     st.caption("Kodepar i samme segment. Jaccard = begge / minst én. Velg et par for å se segmentene.")
     event = st.dataframe(_headers(pairs), hide_index=True, on_select="rerun", selection_mode="single-row",
                          key="an_pairs", width="stretch")
     row = _selected_row(event)
     if row is not None:
+        data = sel.data
         a, b = pairs.iloc[row]["code_a"], pairs.iloc[row]["code_b"]
         both = set(data.codings.loc[data.codings["code"] == a, "segment_id"]) & \
             set(data.codings.loc[data.codings["code"] == b, "segment_id"])
@@ -191,44 +245,49 @@ def _cooccurrence_tab(data: AnalysisData) -> None:
                        f"{pairs.iloc[row]['name_a']} + {pairs.iloc[row]['name_b']}")
 
 
-def _completeness_tab(data: AnalysisData) -> None:
+def _completeness_tab(sel: Selection) -> None:
+    from qualcode.app.main import PAGES_DIR
+
     st.caption("Barnevernsloven § 15-1: mål og strategier, ansvarsfordeling, organisering og samarbeid. "
-               "For hvert element vises et segment som viser det.")
-    matrix = completeness_matrix(data)
+               "For hvert element vises et segment som viser det. «ikke funnet» = ikke i segmentene i grunnlaget; "
+               "«ikke gjennomgått» = ingen av planens segmenter er gjennomgått ennå, så ingenting kan sies.")
+    view = sel.view("completeness")
+    matrix = view["table"]
     if matrix.empty:
         st.info("Ingen planer i utvalget.")
         return
-    st.altair_chart(charts.completeness_chart(data), theme=None)
+    _chart(view["chart"])
     event = st.dataframe(_headers(matrix), hide_index=True, on_select="rerun", selection_mode="single-row",
                          key="an_complete", width="stretch")
     row = _selected_row(event)
     if row is not None:
         document = matrix.iloc[row]["document"]
-        evidence = completeness(data)
+        evidence = view["evidence"]
         evidence = evidence[(evidence["document"] == document)]
         st.markdown(f"**{md(document)}**")
         for item in evidence.itertuples():
             if item.addressed:
                 flag = "" if item.source == "reviewer" else f" ({SOURCE_NAMES.get(item.source, item.source)})"
-                st.markdown(f"- **{md(item.element_name)}**: «{md(item.quote)}» {md(item.citation)}{flag} "
-                            f"· segment {item.segment_id}")
+                st.markdown(f"- **{md(item.element_name)}**: «{md(item.quote)}» {md(item.citation)}{flag}")
+                _open_link(PAGES_DIR, item.segment_id, item.ref)
             else:
-                st.markdown(f"- **{md(item.element_name)}**: ikke funnet")
+                st.markdown(f"- **{md(item.element_name)}**: {item.status} "
+                            f"({item.in_scope} av {item.codable} segmenter å kode i grunnlaget)")
 
 
-def _years_tab(data: AnalysisData) -> None:
-    st.dataframe(_headers(years_overview(data)), hide_index=True)
-    years = sorted(int(y) for y in data.segments["year"].dropna().unique())
-    if len(years) < 2:
-        st.info("Utvalget har bare ett år; ingenting å sammenligne.")
-        return
-    if not data.codings.empty:
-        st.altair_chart(charts.years_chart(data), theme=None)
+def _years_tab(sel: Selection) -> None:
     level = st.radio("Nivå", ["theme", "code"], format_func={"theme": "Tema", "code": "Kode"}.get, horizontal=True,
                      key="an_year_level")
-    st.dataframe(_headers(corpus_by_year(data, level)), hide_index=True, width="stretch")
+    view = sel.view("years", level=level)
+    st.dataframe(_headers(view["overview"]), hide_index=True)
+    if view["table"] is None:
+        st.info("Utvalget har bare ett år; ingenting å sammenligne.")
+        return
+    _chart(view["chart"])
+    st.caption("Andel per år med antallene i parentes (segmenter med temaet av segmentene i grunnlaget).")
+    st.dataframe(_headers(view["table"]), hide_index=True, width="stretch")
     st.subheader("Samme kommune, år mot år")
-    changes = municipality_changes(data, level)
+    changes = view["changes"]
     if changes.empty:
         st.caption("Ingen kommune har dokumenter av samme type fra mer enn ett år i utvalget.")
         return
@@ -236,6 +295,7 @@ def _years_tab(data: AnalysisData) -> None:
                          key=f"an_changes_{level}", width="stretch")
     row = _selected_row(event)
     if row is not None:
+        data = sel.data
         r = changes.iloc[row]
         rows = segments_behind(data, **{level: r[level]}, place=r["place"], doc_type=r["doc_type"])
         rows = rows.assign(_year=rows["segment_id"].map(data.segments.set_index("segment_id")["year"]))
@@ -243,18 +303,26 @@ def _years_tab(data: AnalysisData) -> None:
         _show_segments(rows.reset_index(drop=True), f"{r['name']} · {r['place']} {r['from_year']}–{r['to_year']}")
 
 
-def _quotes_tab(data: AnalysisData) -> None:
+def _quotes_tab(sel: Selection) -> None:
+    from qualcode.app.main import PAGES_DIR
+
+    data = sel.data
     if data.codings.empty:
         st.info("Ingen kodinger i utvalget.")
         return
-    names = dict(zip(data.codings["code"], data.codings["code_name"]))
-    codes = data.code_order(names)
+    names = dict(zip(data.codes["code"], data.codes["code_name"]))
+    codes = [c for c in data.code_order(data.codings["code"].unique())]
     cols = st.columns([3, 1])
-    code = cols[0].selectbox("Kode", codes, format_func=lambda c: f"{names[c]} ({c})", key="an_quote_code")
+    code = cols[0].selectbox("Kode", codes, format_func=lambda c: f"{names.get(c, c)} ({c})", key="an_quote_code")
     per_code = cols[1].number_input("Antall", 1, 20, 3, key="an_quote_n")
-    for q in quotes(data, codes=[code], per_code=int(per_code)).itertuples():
+    for q in sel.view("quotes", code=code, per_code=int(per_code))["table"].itertuples():
         flag = "" if q.confirmed else " · *maskinforslag, ikke bekreftet*"
-        st.markdown(f"> «{md(q.quote)}»\n>\n> {md(q.citation)}{flag} · segment {q.segment_id}")
+        st.markdown(f"> «{md(q.quote)}»\n>\n> {md(q.citation)}{flag}")
+        _open_link(PAGES_DIR, q.segment_id, q.ref)
+
+
+VIEWS = {"themes": _themes_tab, "groups": _groups_tab, "matrix": _matrix_tab, "cooccurrence": _cooccurrence_tab,
+         "completeness": _completeness_tab, "years": _years_tab, "quotes": _quotes_tab}
 
 
 def render(ctx) -> None:
@@ -265,25 +333,17 @@ def render(ctx) -> None:
     data = selection.data
     seg = data.segments
     cols = st.columns(4)
-    cols[0].metric("Dokumenter", seg["document_id"].nunique())
-    cols[1].metric("Segmenter i grunnlaget", int(seg["in_scope"].sum()))
-    cols[2].metric("Kodinger", len(data.codings))
-    cols[3].metric("Maskinforslag", int((~data.codings["confirmed"]).sum()) if data.include_machine else "–")
+    cols[0].metric("Dokumenter", integer(seg["document_id"].nunique()))
+    cols[1].metric("Segmenter i grunnlaget", integer(seg["in_scope"].sum()),
+                   help="Gjennomgåtte segmenter (og med maskinforslag: alle segmenter å kode).")
+    cols[2].metric("Kodinger", integer(len(data.codings)))
+    cols[3].metric("Maskinforslag", integer((~data.codings["confirmed"]).sum()) if data.include_machine else MISSING)
     if not data.include_machine and data.codings.empty:
         st.info("Ingen bekreftede kodinger ennå: gå gjennom segmenter og merk dem som ferdige, "
                 "eller velg «Bekreftede + maskinforslag» under Kilde.")
-    tabs = st.tabs(["Tema og koder", "Fordeling", "Kode × dokument", "Samforekomst", "§ 15-1", "Over tid", "Sitater"])
-    with tabs[0]:
-        _themes_tab(data)
-    with tabs[1]:
-        _groups_tab(data)
-    with tabs[2]:
-        _matrix_tab(data)
-    with tabs[3]:
-        _cooccurrence_tab(data)
-    with tabs[4]:
-        _completeness_tab(data)
-    with tabs[5]:
-        _years_tab(data)
-    with tabs[6]:
-        _quotes_tab(data)
+    # one view at a time (st.tabs would compute all seven on every rerun); the URL names the view
+    # the URL names the view in Norwegian: /analyse?visning=Sitater
+    labels = {label: key for key, label in tabs.TABS.items()}
+    view = st.segmented_control("Visning", list(labels), key="visning", default=tabs.TABS["themes"], required=True,
+                                label_visibility="collapsed", bind="query-params")
+    VIEWS[labels.get(view, "themes")](selection)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualcode.app.format import integer, md_escape
+from qualcode.app.escape import md as md_escape
+from qualcode.formats import integer
 from qualcode.app.widgets import code_label, flash, show_flash
 from qualcode.coding.codebook import DEFAULT_PATH, CodebookError
 from qualcode.review.progress import code_counts

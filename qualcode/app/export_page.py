@@ -94,12 +94,14 @@ def render(ctx) -> None:
                             help="Én CSV-fil per tabell (UTF-8).")
 
     st.subheader("REFI-QDA: NVivo, ATLAS.ti, MAXQDA")
+    from qualcode.review.counts import store_counts
+
     with ctx.factory() as session:
         labels = labels_by_reviewer(session)
-    segments = sum(len(v) for v in labels.values())
+        reviewed = store_counts(session).reviewed  # segments, not (reviewer, segment) pairs: as Oversikt counts
     codings = sum(len(c) for v in labels.values() for c in v.values())
     st.write(f"Prosjektet tar med alle dokumentene som ren tekst, kodeboken (tema med koder under) og "
-             f"**{codings} bekreftede kodinger** i {segments} gjennomgåtte segmenter fra "
+             f"**{codings} bekreftede kodinger** i {reviewed} gjennomgåtte segmenter fra "
              f"{len(labels)} gjennomgåer(e). Dokumentopplysninger (kommune, år, type, størrelse, informantrolle) "
              f"følger med som variabler.")
     st.caption("Koblingen mellom pseudonymer og ekte navn blir aldri eksportert, og heller ikke maskinforslag. "

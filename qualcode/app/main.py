@@ -34,20 +34,24 @@ def _sidebar(ctx: AppContext) -> None:
     from qualcode.app.retrain import default_every
 
     with st.sidebar:
-        st.text_input("Ditt navn", key=REVIEWER_KEY, placeholder="Skriv navnet ditt",
-                      help="Alle endringer lagres med navnet ditt og tidspunktet.")
+        # bound to the URL (?reviewer=Kari): a reload or a bookmark keeps the name, every page sees it
+        st.text_input("Ditt navn", key=REVIEWER_KEY, placeholder="Skriv navnet ditt", bind="query-params",
+                      help="Alle endringer lagres med navnet ditt og tidspunktet. Navnet står i adressen, "
+                           "så det huskes når du laster siden på nytt.")
         if not ctx.reviewer:
             st.caption("Skriv navnet ditt før du gjør endringer.")
         st.session_state.setdefault("retrain_every", default_every())
-        st.number_input("Tren modellen på nytt etter antall rettinger", min_value=1, max_value=1000, step=1,
-                        key="retrain_every", help="Gjelder deg i denne økten (standard: $QUALCODE_RETRAIN_EVERY).")
+        st.number_input("Tren modellen på nytt etter antall gjennomgåtte segmenter", min_value=1, max_value=1000,
+                        step=1, key="retrain_every",
+                        help="Segmenter du har trykket «Ferdig – neste» på, i denne økten "
+                             "(standard: $QUALCODE_RETRAIN_EVERY).")
         _last_training(ctx)
         st.caption(f"Database: `{display_name(ctx.db)}`  \nKodebok: `{ctx.codebook_path.name}`")
 
 
 def _last_training(ctx: AppContext) -> None:
     from qualcode.app.retrain import retrainer_for
-    from qualcode.app.widgets import number
+    from qualcode.formats import number
 
     trainer = retrainer_for(ctx.db)
     if trainer.running:
@@ -58,6 +62,8 @@ def _last_training(ctx: AppContext) -> None:
 
 
 STYLE = "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>"
+# Streamlit's own English (placeholders, the upload box, table toolbar) replaced in the page as it appears
+NORWEGIAN = "<script>" + Path(__file__).with_name("norsk.js").read_text(encoding="utf-8") + "</script>"
 
 
 def _warm_ranking(ctx: AppContext) -> None:
@@ -68,9 +74,17 @@ def _warm_ranking(ctx: AppContext) -> None:
         ranking.warm(ctx.factory, ctx.codebook)
 
 
+def _start_page() -> None:
+    from qualcode.app import overview_page
+
+    overview_page.render(get_context())
+
+
 def main() -> None:
     st.set_page_config(page_title="qualcode", page_icon=":material/rate_review:", layout="wide")
     st.html(STYLE)
+    with st.sidebar:
+        st.html(NORWEGIAN, unsafe_allow_javascript=True)
     _keep_state()
     ctx = get_context()
     if not ctx.store_exists:
@@ -84,6 +98,7 @@ def main() -> None:
         st.stop()
     _warm_ranking(ctx)
     _sidebar(ctx)
-    pages = [st.Page(str(PAGES_DIR / file), title=title, icon=icon, url_path=url, default=url == "oversikt")
-             for file, title, icon, url in PAGES]
-    st.navigation(pages).run()
+    pages = [st.Page(str(PAGES_DIR / file), title=title, icon=icon, url_path=url) for file, title, icon, url in PAGES]
+    # every page has its own address (/oversikt too); the start page "/" shows Oversikt as well
+    start = st.Page(_start_page, title=PAGES[0][1], url_path="start", default=True, visibility="hidden")
+    st.navigation([start, *pages]).run()

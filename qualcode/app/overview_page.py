@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from qualcode.app.extraction_context import show_ocr_documents
-from qualcode.app.widgets import flash, number, show_flash
+from qualcode.app.widgets import flash, show_flash
+from qualcode.formats import integer, share_of
 from qualcode.review.progress import code_counts, document_progress, overall
 
 
@@ -20,9 +21,8 @@ def render(ctx) -> None:
         return
     cols = st.columns(4)
     cols[0].metric("Dokumenter", len(docs))
-    cols[1].metric("Segmenter å kode", totals["codable"])
-    share = totals["done"] / totals["codable"] if totals["codable"] else 0.0
-    cols[2].metric("Gjennomgått", totals["done"], help=f"{number(100 * share, 1)} % av segmentene")
+    cols[1].metric("Segmenter å kode", integer(totals["codable"]))
+    cols[2].metric("Gjennomgått", integer(totals["done"]), help=share_of(totals["done"], totals["codable"]))
     cols[3].metric("Gjennomgått av deg", totals["mine"] if ctx.reviewer else "–")
 
     st.subheader("Dokumenter")
@@ -30,13 +30,13 @@ def render(ctx) -> None:
                         kommune=docs["kommune"].fillna(docs["fil"]), år=docs["år"].astype("Int64"))
     shown = _mark_inferred(ctx, shown)  # researcher loop: guessed municipality says so
     st.dataframe(
-        shown[["kommune", "år", "type", "informant", "fil", "kodbare", "ferdig", "andel"]],
+        shown[["kommune", "år", "type", "informant", "fil", "kodbare", "ferdig", "fremdrift"]],
         hide_index=True, width="stretch",
         column_config={
             "år": st.column_config.NumberColumn("år", format="%d"),
             "kodbare": st.column_config.NumberColumn("segmenter å kode"),
             "ferdig": st.column_config.NumberColumn("gjennomgått"),
-            "andel": st.column_config.ProgressColumn("fremdrift", min_value=0.0, max_value=1.0, format="percent"),
+            "fremdrift": st.column_config.TextColumn("fremdrift", help="Gjennomgått av segmenter å kode"),
         },
     )
     show_ocr_documents(ctx)  # scanned documents and Tesseract's confidence
@@ -64,7 +64,7 @@ def _mark_inferred(ctx, shown):
 
 def _metadata_editor(ctx) -> None:
     """Correct municipality, year, type, informant role and size class of one document; confirm guesses."""
-    from qualcode.app.format import md_escape
+    from qualcode.app.escape import md as md_escape
     from qualcode.metadata import FIELDS, MetadataError, confirm_metadata, edit_metadata, metadata_table
 
     with ctx.factory() as session:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from qualcode.app.format import MISSING, integer, names, number
-from qualcode.app.format import md_escape as _md
+from qualcode.app.escape import md as _md
+from qualcode.formats import MISSING, integer, names, number
 from qualcode.app.widgets import code_label, flash, show_flash, text_box
 from qualcode.review.actions import StaleWriteError
 from qualcode.review.labels import labels_by_reviewer

@@ -7,27 +7,62 @@ fresh state is shown instead.
 """
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
+
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from qualcode.app import queue_state
 from qualcode.app.claims import claims_for
 from qualcode.app.extraction_context import show_extraction_context
-from qualcode.app.escape import md
+from qualcode.app.escape import md as _md
 from qualcode.app.ranking import ranking_for
 from qualcode.app.retrain import retrainer_for, trainer_available
-from qualcode.app.widgets import SOURCE_NAMES, code_label, context_box, flash, number, show_flash, text_box
+from qualcode.app.highlight import code_colours
+from qualcode.app.widgets import code_label, context_box, flash, show_flash, text_box
+from qualcode.formats import integer, number, percent
 from qualcode.review import actions
-from qualcode.review.progress import overall
+from qualcode.review.counts import store_counts
 from qualcode.review.queue import BANDS, STATUSES, Filters
-from qualcode.review.segment_view import SegmentView, load_segment
+from qualcode.review.segment_view import SegmentView, load_segment, segment_ref_of
 
-CORRECTIONS_KEY = "_corrections"
+REVIEWED_KEY = "_reviewed_since_training"
 SEEN_TRAINING_KEY = "_seen_training"
 SEEN_KEY = "_seen_version"  # (segment id, review_version) as last drawn
+CONTEXT_CHARS = 260  # neighbouring paragraphs are shortened so the segment and its suggestions fit one screen
+KEYS_SCRIPT = "<script>" + Path(__file__).with_name("review_keys.js").read_text(encoding="utf-8") + "</script>"
+# (key, what it does): the keyboard script (review_keys.js) and the legend on the page
+SHORTCUTS = [("↑ ↓", "velg forslag"), ("G", "godta"), ("A", "avvis"), ("Enter", "ferdig – neste"),
+             ("→", "hopp over"), ("←", "forrige"), ("U", "angre"), ("L", "legg til kode")]
+STYLE = """<style>
+h1 {font-size:1.9rem !important; padding:0 0 0.2rem !important}
+.st-key-review_page h3 {padding:0.1rem 0 0.2rem; font-size:1.35rem}
+.st-key-review_page [data-testid="stVerticalBlock"] {gap:0.45rem}
+[class*="st-key-sug_"] {border-radius:6px; padding:2px 4px; border:1px solid transparent}
+[class*="st-key-sug_"].qc-focus {border-color:#1c7ed6; background:#f1f7ff}
+[class*="st-key-sug_"] button {min-height:1.9rem; padding:0.05rem 0.4rem}
+[class*="st-key-sug_"] button p {font-size:0.85rem; white-space:nowrap}
+.qc-sug {line-height:1.3; font-size:0.92rem}
+.qc-swatch {display:inline-block; width:0.8rem; height:0.8rem; border-radius:3px; border:2px solid;
+            margin-right:0.35rem; vertical-align:-1px}
+.qc-badge {font-size:0.75rem; border-radius:8px; padding:0 0.4rem; margin-left:0.25rem; white-space:nowrap}
+.qc-yes {background:#d3f9d8; color:#2b8a3e} .qc-no {background:#ffe3e3; color:#c92a2a}
+.qc-pending {background:#e7f5ff; color:#1864ab} .qc-weak {background:#f1f3f5; color:#868e96}
+.qc-meter {display:inline-block; width:40px; height:6px; background:#e9ecef; border-radius:3px; margin-right:0.4rem;
+           vertical-align:middle; overflow:hidden} .qc-meter span {display:block; height:100%}
+.qc-why {color:#5f6470; font-size:0.82rem; line-height:1.35; white-space:nowrap; overflow:hidden;
+         text-overflow:ellipsis}
+.qc-sug b {font-weight:600}
+.qc-keys {color:#5f6470; font-size:0.78rem; line-height:1.8}
+.qc-keys span {margin-right:0.6rem; white-space:nowrap}
+.qc-keys kbd {border:1px solid #ced4da; border-bottom-width:2px; border-radius:4px; padding:0 0.3rem;
+              background:#f8f9fa; font-size:0.75rem}
+</style>"""
 
 
 def render(ctx) -> None:
+    st.html(STYLE)
     st.title("Gjennomgang")
     reviewer = ctx.reviewer
     if not reviewer:
@@ -35,19 +70,24 @@ def render(ctx) -> None:
         return
     show_flash()
     _training_status(ctx)
+    opened = _opened_from_link()
     filters, order = _filter_controls(ctx, reviewer)
     claims = claims_for(ctx.db)
     ranker = ranking_for(ctx.db).items
     with ctx.factory() as session:
         queue = queue_state.ensure(session, ctx.codebook, filters, order, avoid=set(claims.others(reviewer)),
                                    ranker=ranker)
+        if opened is not None:
+            queue_state.show(opened)
         segment_id = queue_state.current(session, ctx.codebook, queue, ranker)
         view = load_segment(session, segment_id) if segment_id is not None else None
-        totals = overall(session, reviewer)
+        totals = store_counts(session, reviewer)
         changed_by = _changed_since_seen(session, view)
     if queue.note:
         st.caption(queue.note)
     if view is None:
+        if opened is not None:
+            st.warning("Fant ikke segmentet lenken viser til. Kanskje er dokumentet tatt ut av databasen.")
         st.success("Ingen flere segmenter med disse filtrene. Velg andre filtre, eller gå til **Oversikt**.")
         _navigation(ctx, reviewer, None, queue)
         return
@@ -58,17 +98,35 @@ def render(ctx) -> None:
     if colleague:
         st.info(f"{colleague} har også dette segmentet åpent. Endringer blir ikke overskrevet, men dere kan "
                 "hoppe over for å unngå dobbeltarbeid.")
-    text_col, decide_col = st.columns([1.1, 1], gap="large")
-    with text_col:
-        _header(view, queue, totals)
-        _segment(view)
-        show_extraction_context(ctx, view.id)  # the table around a table row; OCR marks
-    with decide_col:
-        _suggestions(ctx, view, reviewer)
-        _add_codes(ctx, view, reviewer)
-        _navigation(ctx, reviewer, view, queue)
-        _memo(ctx, view, reviewer)
-        _others(view, reviewer, ctx.codebook)
+    colours = code_colours(s.code for s in view.suggestions)
+    # the key names the segment: the keyboard script scrolls to the top when it changes
+    with st.container(key="review_page"), st.container(key=f"segment_{view.id}"):
+        text_col, decide_col = st.columns([1, 1.2], gap="medium")
+        with text_col:
+            _header(view, queue, totals)
+            _segment_context(view)
+            _segment(view, colours)
+            show_extraction_context(ctx, view.id)  # the table around a table row; OCR marks
+        with decide_col:
+            _navigation(ctx, reviewer, view, queue)
+            _suggestions(ctx, view, reviewer, colours)
+            _add_code(ctx, view, reviewer)
+            _shortcut_legend()
+            _memo(ctx, view, reviewer)
+            _others(view, reviewer, ctx.codebook)
+    st.html(KEYS_SCRIPT, unsafe_allow_javascript=True)
+
+
+def _opened_from_link() -> int | None:
+    """A segment asked for in the URL (``/gjennomgang?segment=ID``, the links on Analyse); read once."""
+    raw = st.query_params.get("segment")
+    if raw is None:
+        return None
+    del st.query_params["segment"]
+    try:
+        return int(raw)
+    except ValueError:
+        return None
 
 
 def _changed_since_seen(session, view: SegmentView | None) -> str | None:
@@ -122,83 +180,116 @@ def _filter_controls(ctx, reviewer: str) -> tuple[Filters, str]:
 
 
 # -- the segment --------------------------------------------------------------
-def _header(view: SegmentView, queue, totals: dict) -> None:
-    st.caption(f"Gjennomgått i alt: {totals['done']} av {totals['codable']} segmenter (du: {totals['mine']})")
-    st.subheader(_md(view.citation))
-    facts = [view.doc_type or "dokument", str(view.year or "år ukjent"), view.file_name,
-             f"segment {view.seq + 1}", f"nr. {queue.pos + 1} i køen"]
+def _header(view: SegmentView, queue, totals) -> None:
+    st.caption(f"Gjennomgått: {integer(totals.reviewed)} av {integer(totals.codable)} segmenter å kode "
+               f"({percent(totals.share_reviewed)}) · du: {integer(totals.mine)} · nr. {queue.pos + 1} i køen")
+    st.subheader(view.ref, anchor=False)
+    facts = [view.citation, view.file_name]
     if view.speaker:
-        facts.insert(2, f"taler: {view.speaker}")
+        facts.insert(1, f"taler: {view.speaker}")
+    st.caption(_md(" · ".join(facts)))
     reason = queue.reasons.get(view.id)
-    st.caption(_md(" · ".join(facts) + (f" · valgt fordi: {reason}" if reason else "")))
+    if reason:
+        st.caption(_md(f"Valgt fordi: {reason}"))
     if view.done_by:
         st.caption(_md("✔ Gjennomgått av " + ", ".join(view.done_by)))
 
 
-def _segment(view: SegmentView) -> None:
+def _segment_context(view: SegmentView) -> None:
+    """Per-segment context, shown above the segment: the interviewer's question for an interview turn.
+
+    This is the place for more of it (the whole table around a table-row segment, the OCR
+    confidence of a scanned page): add it here, one block per kind of context."""
     if view.question:
         context_box(view.question, "Spørsmål fra intervjueren")
-    context_box(view.previous, "Forrige avsnitt")
-    text_box(view.text, view.evidence_spans(), label="Segment (markert: ord som ga forslag)")
-    context_box(view.following, "Neste avsnitt")
 
 
-def _suggestions(ctx, view: SegmentView, reviewer: str) -> None:
+def _segment(view: SegmentView, colours: dict) -> None:
+    context_box(view.previous, "Forrige avsnitt", limit=CONTEXT_CHARS)
+    text_box(view.text, view.evidence_spans({code: light for code, (light, _) in colours.items()}),
+             label="Segment – ord som ga forslag er markert i kodens farge")
+    context_box(view.following, "Neste avsnitt", limit=CONTEXT_CHARS)
+
+
+def _suggestions(ctx, view: SegmentView, reviewer: str, colours: dict) -> None:
     book = ctx.codebook
-    applied = [s for s in view.suggestions if s.applied]
-    weak = [s for s in view.suggestions if not s.applied]
     suggested = {s.code for s in view.suggestions}
     added = [c for c, ok in view.reviewer_codes(reviewer).items() if ok and c not in suggested]
-    st.markdown("**Foreslåtte koder**")
-    if applied:
-        st.caption("Forslag du ikke avviser, godtas når du trykker «Ferdig – neste».")
+    pending = view.pending(reviewer)
+    if view.suggestions:
+        st.caption(f"«Ferdig – neste» godtar forslagene merket **godtas** ({len(pending)}), ikke de svakere.")
     else:
-        st.caption("Ingen sterke forslag for dette segmentet.")
-    for sug in applied:
-        _decision_row(ctx, view, reviewer, sug.code, book, sug.scores, pending="foreslått")
-    if weak:
-        st.markdown("**Mulige koder** (svakere forslag)")
-        for sug in weak:
-            _decision_row(ctx, view, reviewer, sug.code, book, sug.scores, pending="ikke valgt")
-    if added:
-        st.markdown("**Lagt til av deg**")
-        for code in added:
-            _decision_row(ctx, view, reviewer, code, book, {}, pending="")
+        st.caption("Ingen forslag for dette segmentet. Legg til koder under, eller trykk «Ferdig – neste».")
+    rows = [(sug.code, sug) for sug in view.suggestions] + [(code, None) for code in added]
+    for i, (code, sug) in enumerate(rows):
+        with st.container(key=f"sug_{i}"):
+            _decision_row(ctx, view, reviewer, code, book, sug, colours.get(code, ("#eee", "#999")))
 
 
-def _decision_row(ctx, view, reviewer, code, book, scores, pending) -> None:
+def _decision_row(ctx, view: SegmentView, reviewer: str, code: str, book, sug, colour) -> None:
     state = view.decision(reviewer, code)
     try:
         name, theme = book.code(code).name, book.theme_of(code).name
     except KeyError:
         name, theme = code, "ikke i kodeboken"
-    details = [theme, code, *(f"{SOURCE_NAMES.get(src, src)} {number(score)}" for src, score in sorted(scores.items()))]
-    status = {True: ":green[**✓ godtatt**]", False: ":red[**✗ avvist**]"}.get(state, f":gray[{pending}]" if pending else "")
-    label_col, yes_col, no_col = st.columns([4.2, 1.5, 1.5], vertical_alignment="center")
-    label_col.markdown(f"**{_md(name)}** {status}  \n:gray[{_md(' · '.join(details))}]")
+    if state is not None:
+        badge = ("qc-yes", "✓ godtatt") if state else ("qc-no", "✗ avvist")
+    elif sug is None:
+        badge = ("qc-yes", "lagt til")
+    else:
+        badge = ("qc-pending", "godtas") if sug.applied else ("qc-weak", "tas ikke med")
+    why = sug.why() if sug is not None else "lagt til av deg"
+    meter = ""
+    if sug is not None:
+        fill = colour[1] if sug.applied else "#adb5bd"
+        meter = (f'<span class="qc-meter" title="sikkerhet {number(sug.score)}"><span style="width:'
+                 f'{round(100 * min(1.0, sug.score))}%;background:{fill}"></span></span>')
+    provenance = _provenance(sug)
+    label_col, yes_col, no_col = st.columns([5, 1, 1], vertical_alignment="center", gap="small")
+    details = " · ".join(part for part in (why, provenance) if part)
+    label_col.html(
+        f'<div class="qc-sug" title="{escape(theme)} › {escape(code)}&#10;{escape(details)}"><span class="qc-swatch" '
+        f'style="background:{colour[0]};border-color:{colour[1]}"></span><b>{escape(name)}</b> '
+        f'<span class="qc-badge {badge[0]}">{badge[1]}</span><div class="qc-why">{meter}{escape(details)}</div></div>')
     yes_col.button("Godta", key=f"yes_{view.id}_{code}", disabled=state is True, width="stretch",
                    on_click=_do, args=(ctx, "accept", view.id, code, view.review_version))
     no_col.button("Avvis", key=f"no_{view.id}_{code}", disabled=state is False, width="stretch",
                   on_click=_do, args=(ctx, "reject", view.id, code, view.review_version))
 
 
-def _add_codes(ctx, view: SegmentView, reviewer: str) -> None:
+def _provenance(sug) -> str:
+    """Per-suggestion provenance, shown after the why-line of every suggestion row.
+
+    Which coder proposed it is already in the why-line ("reglene 0,71 sikker"); put more here
+    (e.g. whether the rule coder or the learned model made the final decision)."""
+    return ""
+
+
+def _add_code(ctx, view: SegmentView, reviewer: str) -> None:
+    """One pick adds one code (a selectbox, not a multiselect: no "select all matches")."""
     book = ctx.codebook
     have = {c for c, ok in view.reviewer_codes(reviewer).items() if ok}
     options = [c for c in book.code_ids if c not in have]
     key = f"add_{view.id}"
-    st.multiselect("Legg til koder fra kodeboken", options, key=key, format_func=lambda c: code_label(book, c),
-                   placeholder="Søk etter tema eller kode …")
-    st.button("Legg til valgte koder", key=f"addbtn_{view.id}", disabled=not st.session_state.get(key),
-              on_click=_do_add, args=(ctx, view.id, key, view.review_version))
+    st.selectbox("Legg til kode", options, index=None, key=key, format_func=lambda c: code_label(book, c),
+                 placeholder="Legg til kode fra kodeboken … (L)", label_visibility="collapsed",
+                 on_change=_do_add, args=(ctx, view.id, key, view.review_version))
+
+
+def _shortcut_legend() -> None:
+    keys = " ".join(f'<span><kbd>{escape(k)}</kbd> {escape(what)}</span>' for k, what in SHORTCUTS)
+    st.html(f'<div class="qc-keys">Tastatur: {keys}</div>')
 
 
 def _memo(ctx, view: SegmentView, reviewer: str) -> None:
     key = f"memo_{view.id}"
     if key not in st.session_state:
         st.session_state[key] = view.memos.get(reviewer, "")
-    st.text_area("Notat (memo)", key=key, height=120, placeholder="Tanker om segmentet, tvilstilfeller, sitater …")
-    st.button("Lagre notat", key=f"memobtn_{view.id}", on_click=_do_memo, args=(ctx, view.id, key, view.review_version))
+    with st.expander("Notat (memo)" + (" ✎" if view.memos.get(reviewer) else ""), expanded=bool(view.memos.get(reviewer))):
+        st.text_area("Notat (memo)", key=key, height=100, label_visibility="collapsed",
+                     placeholder="Tanker om segmentet, tvilstilfeller, sitater …")
+        st.button("Lagre notat", key=f"memobtn_{view.id}", on_click=_do_memo,
+                  args=(ctx, view.id, key, view.review_version))
 
 
 def _others(view: SegmentView, reviewer: str, book) -> None:
@@ -216,28 +307,28 @@ def _others(view: SegmentView, reviewer: str, book) -> None:
 
 
 def _navigation(ctx, reviewer: str, view: SegmentView | None, queue) -> None:
-    st.write("")
+    """The main action first, so it is on screen however many suggestions follow."""
     if view is not None:
         pending = tuple(view.pending(reviewer))
         st.button("Ferdig – neste ▶", key="nav_done", type="primary", width="stretch", on_click=_do_done,
-                  args=(ctx, view.id, view.review_version, pending),
-                  help="Markerer segmentet som gjennomgått; foreslåtte koder du ikke har avvist, godtas.")
-    c1, c2, c3 = st.columns(3)
+                  args=(ctx, view.id, view.review_version, pending, reviewer not in view.done_by),
+                  help="Enter. Markerer segmentet som gjennomgått; forslag merket «godtas» blir godtatt.")
+    c1, c2, c3 = st.columns(3, gap="small")
     c1.button("◀ Forrige", key="nav_prev", disabled=queue.pos == 0, width="stretch", on_click=queue_state.move,
-              args=(-1,))
+              args=(-1,), help="Pil venstre")
     c2.button("Hopp over ▶", key="nav_skip", disabled=view is None, width="stretch", on_click=queue_state.move,
-              args=(1,))
+              args=(1,), help="Pil høyre. Går videre uten å merke segmentet som gjennomgått.")
     c3.button("↶ Angre", key="nav_undo", width="stretch", on_click=_do_undo, args=(ctx,),
-              help="Angrer din siste endring (den blir stående i loggen som angret).")
+              help="U. Angrer din siste endring (den blir stående i loggen som angret).")
 
 
 # -- actions (button callbacks: they run before the page is drawn again) -------
-def _write(ctx, segment_id: int, action, corrections: int = 1) -> bool:
-    """Run ``action(reviewer) -> new version``; turn refusals into messages. True if it was written."""
+def _write(ctx, segment_id: int, action) -> int | None:
+    """Run ``action(reviewer) -> new version``; turn refusals into messages. The new version if it was written."""
     reviewer = ctx.reviewer
     if not reviewer:
         flash("warning", "Skriv navnet ditt før du gjør endringer.")
-        return False
+        return None
     try:
         version = action(reviewer)
     except actions.StaleWriteError as err:
@@ -245,16 +336,15 @@ def _write(ctx, segment_id: int, action, corrections: int = 1) -> bool:
         where = "en annen" if who != reviewer else "deg i en annen fane eller et dobbeltklikk"
         flash("warning", f"Segmentet ble endret av {where} ({who}) – her er den oppdaterte versjonen. "
                          "Se over og gjør valget ditt på nytt.")
-        return False
+        return None
     except actions.UnknownCodeError as err:
         flash("error", f"Koden finnes ikke i kodeboken i databasen: {err}")
-        return False
+        return None
     except OperationalError:
         flash("error", "Databasen var opptatt, og endringen ble IKKE lagret. Prøv igjen om et øyeblikk.")
-        return False
+        return None
     st.session_state[SEEN_KEY] = (segment_id, version)  # our own change is no news to us
-    _count_corrections(ctx, reviewer, corrections)
-    return True
+    return version
 
 
 def _do(ctx, action: str, segment_id: int, code: str, version: int) -> None:
@@ -263,24 +353,25 @@ def _do(ctx, action: str, segment_id: int, code: str, version: int) -> None:
 
 
 def _do_add(ctx, segment_id: int, key: str, version: int) -> None:
-    for code in list(st.session_state.get(key) or []):
-        if not _write(ctx, segment_id, lambda who, c=code, v=version: actions.add(ctx.factory, segment_id, c, who, v)):
-            return
-        version += 1
-    st.session_state[key] = []
+    """The code just picked, added at once; the box is emptied for the next pick."""
+    code = st.session_state.get(key)
+    if code:
+        _write(ctx, segment_id, lambda who: actions.add(ctx.factory, segment_id, code, who, version))
+    st.session_state[key] = None
 
 
 def _do_memo(ctx, segment_id: int, key: str, version: int) -> None:
     text = st.session_state.get(key, "")
-    if _write(ctx, segment_id, lambda who: actions.memo(ctx.factory, segment_id, who, text, version), corrections=0):
+    if _write(ctx, segment_id, lambda who: actions.memo(ctx.factory, segment_id, who, text, version)) is not None:
         flash("success", "Notatet er lagret.")
 
 
-def _do_done(ctx, segment_id: int, version: int, pending: tuple[str, ...]) -> None:
-    done = _write(ctx, segment_id, lambda who: actions.mark_done(ctx.factory, segment_id, who, version,
-                                                                 accept_codes=pending),
-                  corrections=1 + len(pending))
-    if done:
+def _do_done(ctx, segment_id: int, version: int, pending: tuple[str, ...], first_time: bool = True) -> None:
+    written = _write(ctx, segment_id, lambda who: actions.mark_done(ctx.factory, segment_id, who, version,
+                                                                    accept_codes=pending))
+    if written is not None:
+        if first_time:
+            _count_reviewed(ctx, ctx.reviewer)
         queue_state.move(1)
 
 
@@ -300,22 +391,23 @@ def _do_undo(ctx) -> None:
     what = ", ".join(result.codes) if result.codes else ""
     if result.reviews:
         what = "«ferdig»" + (f" og {what}" if what else "")
-    flash("success", f"Angret: {what or 'siste endring'} (segment {result.segment_id}).")
+    with ctx.factory() as session:
+        ref = segment_ref_of(session, result.segment_id)
+    flash("success", f"Angret: {what or 'siste endring'} ({ref}).")
     st.session_state[SEEN_KEY] = (result.segment_id, result.version)
     queue_state.show(result.segment_id)
 
 
 # -- retraining -----------------------------------------------------------------
-def _count_corrections(ctx, reviewer: str, n: int) -> None:
-    if n <= 0:
-        return
-    st.session_state[CORRECTIONS_KEY] = st.session_state.get(CORRECTIONS_KEY, 0) + n
+def _count_reviewed(ctx, reviewer: str) -> None:
+    """Retrain after every N segments this reviewer finished (not after N clicks)."""
+    st.session_state[REVIEWED_KEY] = st.session_state.get(REVIEWED_KEY, 0) + 1
     every = int(st.session_state.get("retrain_every") or 20)
-    if st.session_state[CORRECTIONS_KEY] >= every and trainer_available():
+    if st.session_state[REVIEWED_KEY] >= every and trainer_available():
         if retrainer_for(ctx.db).start(ctx.factory, reviewer, ctx.codebook_path,
                                        on_done=ranking_for(ctx.db).invalidate):
-            st.session_state[CORRECTIONS_KEY] = 0
-            flash("info", f"{every} rettinger siden sist: modellen trenes på nytt i bakgrunnen.")
+            st.session_state[REVIEWED_KEY] = 0
+            flash("info", f"{every} segmenter gjennomgått siden sist: modellen trenes på nytt i bakgrunnen.")
 
 
 def _training_status(ctx) -> None:
@@ -353,8 +445,3 @@ def _name(book, code: str) -> str:
         return book.code(code).name
     except KeyError:
         return code
-
-
-def _md(text: str) -> str:
-    """Text shown through st.markdown without being read as Markdown."""
-    return md(text)

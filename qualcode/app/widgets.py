@@ -15,11 +15,6 @@ BOX_STYLE = ("border:1px solid #c9ccd3;border-radius:6px;padding:0.8rem 1rem;bac
 CONTEXT_STYLE = "color:#5f6470;font-size:0.9rem;line-height:1.45;padding:0.2rem 1rem;border-left:3px solid #e2e4e9"
 
 
-def number(value: float, digits: int = 2) -> str:
-    """Norwegian decimal comma."""
-    return f"{value:.{digits}f}".replace(".", ",")
-
-
 def code_label(codebook, code_id: str) -> str:
     """"tema › kode – navn", the way codes are named everywhere in the app."""
     try:
@@ -35,9 +30,9 @@ def text_box(text: str, spans=(), *, label: str | None = None, style: str = BOX_
     st.html(f'{head}<div style="{style}">{highlight_html(text, spans)}</div>')
 
 
-def context_box(text: str | None, label: str) -> None:
+def context_box(text: str | None, label: str, limit: int = 600) -> None:
     if text:
-        short = text if len(text) <= 600 else text[:600].rsplit(" ", 1)[0] + " …"
+        short = text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
         text_box(short, label=label, style=CONTEXT_STYLE)
 
 

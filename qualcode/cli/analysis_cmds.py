@@ -79,36 +79,40 @@ def report(
     Examples: `qualcode report -o rapport.html`, `qualcode report -o tabeller.xlsx`,
     `qualcode report --format csv -o tabeller/`
     """
-    from qualcode.analysis.codebook_info import codebook_for_store
-    from qualcode.analysis.frame import load, open_session
     from qualcode.store.location import display_name
 
     fmt, output = report_format(output, fmt)
     store = _existing_store(db)
-    data = load(store, include_machine=include_machine)
+    with err_console.status("Reading the store …"):
+        from qualcode.analysis.codebook_info import codebook_for_store
+        from qualcode.analysis.frame import load, open_session
+
+        data = load(store, include_machine=include_machine)
     selection = "; ".join(f"{label} {', '.join(map(str, values))}" for label, values in
                           (("kommune", municipality), ("år", year), ("type", doc_type)) if values)
     if selection:
         data = data.filter(municipalities=municipality or None, years=year or None, doc_types=doc_type or None)
     if data.segments.empty:
         err_console.print("[yellow]Warning:[/yellow] the selection holds no documents; the report will be empty.")
-    if fmt is ReportFormat.html:
-        from qualcode.export.report_html import write_report
+    if fmt is ReportFormat.csv and output.exists() and not output.is_dir():
+        raise UserError(f"{output} is a file; --format csv writes a folder")
+    with err_console.status(f"Computing the tables{' and drawing the charts' if fmt is ReportFormat.html else ''} "
+                            f"({len(data.codings)} codings, {len(data.segments)} segments) …"):
+        if fmt is ReportFormat.html:
+            from qualcode.export.report_html import write_report
 
-        with open_session(store) as session:
-            book = codebook_for_store(session)
-        write_report(data, output, store_name=Path(store).name if "://" not in store else display_name(store),
-                     codebook_version=book.version if book is not None else "", selection=selection)
-    elif fmt is ReportFormat.xlsx:
-        from qualcode.export.report_tables import write_xlsx
+            with open_session(store) as session:
+                book = codebook_for_store(session)
+            write_report(data, output, store_name=Path(store).name if "://" not in store else display_name(store),
+                         codebook_version=book.version if book is not None else "", selection=selection)
+        elif fmt is ReportFormat.xlsx:
+            from qualcode.export.report_tables import write_xlsx
 
-        write_xlsx(data, output)
-    else:
-        from qualcode.export.report_tables import write_csv_folder
+            write_xlsx(data, output)
+        else:
+            from qualcode.export.report_tables import write_csv_folder
 
-        if output.exists() and not output.is_dir():
-            raise UserError(f"{output} is a file; --format csv writes a folder")
-        write_csv_folder(data, output)
+            write_csv_folder(data, output)
     basis = "confirmed + machine codings" if include_machine else "reviewer-confirmed codings"
     console.print(f"Report ({fmt.value}, {basis}: {len(data.codings)} coding(s) in "
                   f"{data.segments['document_id'].nunique()} document(s)) → {output}")

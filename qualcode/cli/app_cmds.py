@@ -27,7 +27,7 @@ def _port_free(port: int) -> bool:
 def streamlit_command(db: str, port: int) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false"]  # the store goes by $QUALCODE_DB: no password in `ps`
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]  # the store goes by $QUALCODE_DB: no password in `ps`
 
 
 @app.command("app")

@@ -189,6 +189,7 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Summarise the store: documents by type and year, segments, codings, review progress."""
     from sqlalchemy import func, select
 
+    from qualcode.review.counts import store_counts
     from qualcode.store import schema, session_factory
 
     db = db or default_db()
@@ -197,10 +198,9 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     with session_factory(db)() as s:
         docs = s.execute(select(schema.Document.doc_type, schema.Document.year, func.count())
                          .group_by(schema.Document.doc_type, schema.Document.year)).all()
-        n_segments = s.scalar(select(func.count()).select_from(schema.Segment))
+        counts = store_counts(s)
         codings = dict(s.execute(select(schema.Coding.source, func.count()).where(schema.Coding.active)
                                  .group_by(schema.Coding.source)).all())
-        reviewed = s.scalar(select(func.count()).select_from(schema.Segment).where(schema.Segment.review_version > 0))
         last = s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(1)).first()
         ocr = s.execute(select(func.count(func.distinct(schema.OcrPage.document_id)), func.count(),
                                func.avg(schema.OcrPage.confidence), func.min(schema.OcrPage.confidence))).one()
@@ -212,14 +212,25 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     for doc_type, year, n in docs:
         table.add_row(doc_type or "–", str(year or "–"), str(n))
     console.print(table)
-    console.print(f"Segments: {n_segments}, reviewed: {reviewed}. Codings: "
-                  + (", ".join(f"{k} {v}" for k, v in sorted(codings.items())) or "none"))
+    console.print(counts_line(counts), soft_wrap=True, highlight=False)
+    console.print("Codings: " + (", ".join(f"{k} {v}" for k, v in sorted(codings.items())) or "none"), highlight=False)
     if ocr[1]:
         console.print(f"OCR: {ocr[1]} scanned page(s) in {ocr[0]} document(s) read with Tesseract, "
                       f"mean confidence {ocr[2]:.0f} % (lowest page {ocr[3]:.0f} %)", highlight=False)
     if last:
         console.print(f"Last run: {last.command} at {last.started_at:%Y-%m-%d %H:%M}, NLP: {last.nlp_pipeline or '–'}, "
                       f"codebook {last.codebook_version or '–'}")
+
+
+def counts_line(counts) -> str:
+    """The store's counts, defined and named as in the app and the reports (qualcode.review.counts)."""
+    from qualcode.review.counts import LABELS
+
+    keys = ("documents", "segments", "codable", "suggested")
+    parts = [f"{LABELS[key][1]} {getattr(counts, key)}" for key in keys]
+    parts.append(f"{LABELS['reviewed'][1]} {counts.reviewed} of {counts.codable} ({100 * counts.share_reviewed:.1f} %)")
+    return ("Store: " + ", ".join(parts) + "\n(in the app and reports: "
+            + ", ".join(f"«{LABELS[k][0]}»" for k in (*keys, "reviewed")) + ")")
 
 
 @app.command()
@@ -243,28 +254,28 @@ def demo(
 
 
 def _demo_table(db: str) -> None:
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
+    from qualcode.review.counts import document_counts, store_counts
     from qualcode.store import schema, session_factory
 
     with session_factory(db)() as s:
-        rows = s.execute(
-            select(schema.Document.file_name, schema.Document.municipality, schema.Document.year,
-                   schema.Document.doc_type, schema.Document.page_count, func.count(schema.Segment.id))
-            .join(schema.Segment).group_by(schema.Document.id).order_by(schema.Document.municipality)
-        ).all()
-        coded = dict(s.execute(
-            select(schema.Segment.document_id, func.count(func.distinct(schema.Coding.segment_id)))
-            .join(schema.Coding, schema.Coding.segment_id == schema.Segment.id)
-            .where(schema.Coding.active, schema.Coding.applied).group_by(schema.Segment.document_id)
-        ).all())
-        ids = dict(s.execute(select(schema.Document.file_name, schema.Document.id)).all())
+        docs = s.execute(select(schema.Document.id, schema.Document.file_name, schema.Document.municipality,
+                                schema.Document.year, schema.Document.doc_type, schema.Document.page_count)
+                         .order_by(schema.Document.municipality, schema.Document.year)).all()
+        per_doc = document_counts(s)
+        counts = store_counts(s)
     from rich.table import Table
 
+    from qualcode.review.counts import LABELS
+
     table = Table(title="Demo corpus")
-    for col in ("municipality", "year", "type", "pages", "segments", "coded"):
+    columns = ("segments", "codable", "suggested")
+    for col in ("municipality", "year", "type", "pages", *(LABELS[c][1] for c in columns)):
         table.add_column(col, no_wrap=True)
-    for name, municipality, year, doc_type, pages, n in rows:
-        table.add_row(municipality or name, str(year or "–"), doc_type or "–", str(pages), str(n),
-                      str(coded.get(ids[name], 0)))
+    for doc_id, name, municipality, year, doc_type, pages in docs:
+        c = per_doc.get(doc_id)
+        table.add_row(municipality or name, str(year or "–"), doc_type or "–", str(pages),
+                      *(str(getattr(c, col, 0)) for col in columns))
     console.print(table)
+    console.print(counts_line(counts), soft_wrap=True, highlight=False)

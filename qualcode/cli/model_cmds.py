@@ -172,35 +172,38 @@ def queue(
 
     Example: `qualcode queue -n 10`
     """
-    from sqlalchemy import select
+    with err_console.status("Loading the model code …"):
+        from sqlalchemy import select
 
-    from qualcode.coding.active import review_queue
-    from qualcode.coding.codebook import load_codebook
-    from qualcode.store import schema, session_factory
+        from qualcode.coding.active import review_queue
+        from qualcode.coding.codebook import load_codebook
+        from qualcode.formats import segment_ref
+        from qualcode.store import schema, session_factory
 
-    from qualcode.coding.store_codebook import codebook_path_for
+        from qualcode.coding.store_codebook import codebook_path_for
 
-    db = _store(db)
-    book = load_codebook(codebook_path_for(db, codebook))  # the store's own codebook once edited
-    with session_factory(db)() as session:
+        db = _store(db)
+        book = load_codebook(codebook_path_for(db, codebook))  # the store's own codebook once edited
+    with err_console.status("Ranking the segments nobody has finished …"), session_factory(db)() as session:
         items = review_queue(session, n, book)
-        info = {sid: (name, text) for sid, name, text in session.execute(
-            select(schema.Segment.id, schema.Document.file_name, schema.Segment.text)
-            .join(schema.Document, schema.Segment.document_id == schema.Document.id)
-            .where(schema.Segment.id.in_([i.segment_id for i in items])))}
+        D, S = schema.Document, schema.Segment
+        info = {row.id: row for row in session.execute(
+            select(S.id, S.seq, S.text, D.municipality, D.year, D.doc_type, D.file_name)
+            .join(D, S.document_id == D.id).where(S.id.in_([i.segment_id for i in items])))}
     if not items:
         console.print("Nothing to review: every codable segment is marked done (or the store is empty).")
         return
     from rich.table import Table
 
-    table = Table(title=f"Next {len(items)} segment(s) to review", title_justify="left")
-    for col in ("#", "segment", "priority", "why", "document: text"):
-        table.add_column(col, justify="right" if col in ("#", "segment", "priority") else "left",
-                         ratio=None if col in ("#", "segment", "priority") else 1)
+    table = Table(title=f"Next {len(items)} segment(s) to review (open one in the app: /gjennomgang?segment=ID)",
+                  title_justify="left")
+    for col in ("#", "segment", "id", "priority", "why", "text"):
+        table.add_column(col, justify="right" if col in ("#", "id", "priority") else "left",
+                         ratio=1 if col in ("why", "text") else None, no_wrap=col == "segment")
     for rank, item in enumerate(items, start=1):
-        name, text = info.get(item.segment_id, ("?", ""))
-        snippet = " ".join(text.split())
+        row = info.get(item.segment_id)
+        ref = segment_ref(row.municipality, row.year, row.doc_type, row.seq, row.file_name) if row else "?"
+        snippet = " ".join((row.text if row else "").split())
         snippet = snippet[:100] + ("…" if len(snippet) > 100 else "")
-        table.add_row(str(rank), str(item.segment_id), f"{item.priority:.3f}", item.reason,
-                      f"[dim]{name}:[/dim] {snippet}")
+        table.add_row(str(rank), ref, str(item.segment_id), f"{item.priority:.3f}", item.reason, snippet)
     console.print(table)

@@ -99,7 +99,6 @@ def review_queue(session: Session, n: int, codebook: Codebook) -> list[QueueItem
     weights = code_weights(_positives(session, code_ids))
     prio, best = priorities(proba, thresholds, weights)
     order = np.lexsort((seg_ids, -prio))[:n]
-    source = "modellen" if use_model else "reglene"
     items = []
     for i in order:
         j = best[i]
@@ -107,8 +106,9 @@ def review_queue(session: Session, n: int, codebook: Codebook) -> list[QueueItem
             reason = "Ingen usikre koder; med for å dekke segmenter uten forslag"
         else:
             name = codebook.code(code_ids[j]).name
-            reason = (f"Usikker på «{name}» ({source}: {_no(proba[i, j])}, terskel {_no(thresholds[j])})"
-                      + (" – sjelden kode" if weights[j] >= 1.5 else ""))
+            who = "Modellen er usikker" if use_model else "Reglene er usikre"
+            reason = (f"{who} på «{name}» ({_no(proba[i, j])} sikker, grensen går ved {_no(thresholds[j])})"
+                      + (" · sjelden kode: svaret ditt teller ekstra" if weights[j] >= 1.5 else ""))
         items.append(QueueItem(int(seg_ids[i]), round(float(prio[i]), 4), reason))
     return items
 

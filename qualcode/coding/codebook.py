@@ -185,7 +185,7 @@ class Theme(Strict):
 def parse_yaml_mapping(text: str, where: str, expected: str) -> dict:
     """YAML text that must be a mapping; any other text is a CodebookError naming ``where``."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x faster
     except yaml.YAMLError as exc:
         raise CodebookError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -36,6 +36,7 @@ import qualcode
 from qualcode.analysis.codebook_info import codebook_for_store
 from qualcode.analysis.frame import _machine_codings
 from qualcode.analysis.quotes import citation
+from qualcode.formats import segment_ref
 from qualcode.review.labels import labels_by_reviewer
 from qualcode.store import schema
 from qualcode.export.refi_common import (
@@ -315,7 +316,9 @@ def _memo_note(P: str, memo: schema.Memo, note_guid: str, d, seg, user_guid) -> 
     an annotation of that span (REFI: text inline or as a file, not both)."""
     note = etree.Element(f"{P}Note", guid=note_guid, name=f"Memo av {memo.author}: {_citation(d, seg)}",
                          creatingUser=user_guid[memo.author], creationDateTime=timestamp(memo.created_at))
-    etree.SubElement(note, f"{P}Description").text = f"Segment {seg.seq + 1}"
+    # named as everywhere in qualcode: «Fjordvik 2024 plan, §12»
+    etree.SubElement(note, f"{P}Description").text = segment_ref(d.municipality, d.year, d.doc_type, seg.seq,
+                                                                 d.file_name)
     etree.SubElement(note, f"{P}PlainTextContent").text = memo.text
     etree.SubElement(note, f"{P}PlainTextSelection", guid=guid("memo-selection", note_guid),
                      startPosition=str(seg.start), endPosition=str(seg.end), creatingUser=user_guid[memo.author],

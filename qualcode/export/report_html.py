@@ -17,7 +17,6 @@ from markupsafe import Markup
 
 from qualcode.analysis import charts
 from qualcode.analysis.frame import AnalysisData
-from qualcode.analysis.quotes import quotes
 from qualcode.analysis.tables import SOURCE_NAMES, Table, report_tables
 from qualcode.export.svg import chart_svg
 from qualcode.files import write_text_atomic
@@ -72,41 +71,58 @@ def table_html(table: Table, max_rows: int | None = None) -> Markup:
     return Markup(body)
 
 
-def _svg(chart_fn, data: AnalysisData) -> Markup | None:
-    try:
-        return Markup(chart_svg(chart_fn(data)))
-    except Exception:  # a chart that fails must not cost the researcher the whole report
-        log.warning("chart %s could not be drawn", chart_fn.__name__, exc_info=True)
-        return None
+def _charts(wanted: dict, data: AnalysisData) -> dict:
+    """The charts as inline SVG; the specs one after another (pandas), the drawing two at a time
+    (vl-convert works outside the GIL), so a large report does not wait on one core."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    specs = {}
+    for key, chart_fn in wanted.items():
+        try:
+            specs[key] = chart_fn(data)
+        except Exception:  # a chart that fails must not cost the researcher the whole report
+            log.warning("chart %s could not be drawn", chart_fn.__name__, exc_info=True)
+
+    def draw(item):
+        key, spec = item
+        try:
+            return key, Markup(chart_svg(spec))
+        except Exception:
+            log.warning("chart %s could not be drawn", key, exc_info=True)
+            return key, None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        drawn = dict(pool.map(draw, specs.items()))
+    return {key: drawn.get(key) for key in wanted}
 
 
 def render_report(data: AnalysisData, *, title: str = "Tematisk analyse", store_name: str = "",
                   codebook_version: str = "", selection: str = "") -> str:
     """The report as an HTML string."""
-    tables = {t.key: t for t in report_tables(data)}
+    tables = {t.key: t for t in report_tables(data, skip=frozenset({"kodinger"}))}
     has_codings = not data.codings.empty
     years = sorted(int(y) for y in data.segments["year"].dropna().unique())
     chart = {}
     if has_codings:
-        chart = {
-            "themes": _svg(charts.theme_bars, data),
-            "codes": _svg(charts.code_bars, data),
-            "places": _svg(charts.share_heatmap, data),
-            "cooccurrence": _svg(charts.cooccurrence_heatmap, data),
-            "matrix": _svg(charts.code_document_heatmap, data),
-            "completeness": _svg(charts.completeness_chart, data) if not tables["fullstendighet"].frame.empty else None,
-            "years": _svg(charts.years_chart, data) if len(years) > 1 else None,
-        }
+        wanted = {"themes": charts.theme_bars, "codes": charts.code_bars, "places": charts.share_heatmap,
+                  "cooccurrence": charts.cooccurrence_heatmap, "matrix": charts.code_document_heatmap}
+        if not tables["fullstendighet"].frame.empty:
+            wanted["completeness"] = charts.completeness_chart
+        if len(years) > 1:
+            wanted["years"] = charts.years_chart
+        chart = {"completeness": None, "years": None, **_charts(wanted, data)}
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["table"] = table_html
-    quote_rows = quotes(data, per_code=3)
+    quote_rows = tables["sitater"].frame  # quotes(data), three per code
     # a grouping with nothing but "ukjent" (say, no size classes in the manifest) says nothing
     informative = {key for key, by in (("tema-per-type", "doc_type"), ("tema-per-storrelse", "size_class"))
                    if set(data.segments[by].dropna()) - {"ukjent"}}
     evidence = tables["fullstendighet-belegg"].frame
-    evidence_groups = [{"document": doc, "items": part.to_dict("records")}
-                       for doc, part in evidence.groupby("document", sort=False)]
+    evidence_groups: dict[str, list] = {}
+    for item in evidence.to_dict("records"):  # one conversion, not one per plan
+        evidence_groups.setdefault(item["document"], []).append(item)
+    evidence_groups = [{"document": doc, "items": items} for doc, items in evidence_groups.items()]
     html = env.get_template("report.html.j2").render(
         title=title, generated=datetime.now().strftime("%d.%m.%Y %H:%M"), store_name=store_name, selection=selection,
         codebook_version=codebook_version, data=data, tables=tables, chart=chart, has_codings=has_codings,

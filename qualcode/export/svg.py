@@ -10,12 +10,16 @@ import re
 
 import altair as alt
 
+# d3-format has no Norwegian locale by name
+NORWEGIAN_NUMBERS = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0kr"],
+                     "minus": "\u2212"}
 _NAMESPACES = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 
 
 def chart_svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[])
+    # Norwegian numbers in axes and labels (decimal comma, space between thousands)
+    svg = vlc.vegalite_to_svg(chart.to_json(), allowed_base_urls=[], format_locale=NORWEGIAN_NUMBERS)
     svg = _NAMESPACES.sub("", svg, count=0)
     return svg.replace("xlink:href", "href")

@@ -7,24 +7,21 @@ import pandas as pd
 from sqlalchemy import Integer, distinct, func, select
 from sqlalchemy.orm import Session
 
+from qualcode.formats import share_of
 from qualcode.review.actions import MACHINE_SOURCES
+from qualcode.review.counts import store_counts
 from qualcode.review.labels import reviewed_labels
 from qualcode.store import schema
 
 
 def overall(session: Session, reviewer: str | None = None) -> dict[str, int]:
-    """Codable segments, segments done by anyone, and by ``reviewer``."""
-    S, R = schema.Segment, schema.SegmentReview
-    codable = session.scalar(select(func.count()).select_from(S).where(S.codable)) or 0
-    done = session.scalar(select(func.count(distinct(R.segment_id))).where(R.active)) or 0
-    mine = 0
-    if reviewer:
-        mine = session.scalar(select(func.count(distinct(R.segment_id))).where(R.active, R.reviewer == reviewer)) or 0
-    return {"codable": codable, "done": done, "mine": mine}
+    """Codable segments, segments done by anyone, and by ``reviewer`` (the definitions of ``review.counts``)."""
+    counts = store_counts(session, reviewer)
+    return {"codable": counts.codable, "done": counts.reviewed, "mine": counts.mine}
 
 
 def document_progress(session: Session) -> pd.DataFrame:
-    """One row per document: kommune, år, type, fil, segments, codable, done, share done."""
+    """One row per document: kommune, år, type, fil, segments, codable, done, share done (and as text)."""
     S, D, R = schema.Segment, schema.Document, schema.SegmentReview
     counts = select(S.document_id, func.count().label("segmenter"),
                     func.sum(S.codable.cast(Integer)).label("kodbare")).group_by(S.document_id).subquery()
@@ -39,6 +36,7 @@ def document_progress(session: Session) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["id", "kommune", "år", "type", "fil", "informant", "segmenter",
                                         "kodbare", "ferdig"])
     frame["andel"] = (frame["ferdig"] / frame["kodbare"].where(frame["kodbare"] > 0)).fillna(0.0)
+    frame["fremdrift"] = [share_of(done, codable) for done, codable in zip(frame["ferdig"], frame["kodbare"])]
     return frame
 
 

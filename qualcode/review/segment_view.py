@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qualcode.formats import number, segment_ref
 from qualcode.review.actions import MACHINE_SOURCES
 from qualcode.store import schema
 
@@ -27,6 +28,31 @@ class Suggestion:
     @property
     def score(self) -> float:
         return max(self.scores.values(), default=0.0)
+
+    def words(self) -> list[str]:
+        """The evidence words in the order they occur, each once."""
+        seen, out = set(), []
+        for ev in sorted(self.evidence, key=lambda e: (e.get("start", 0) if isinstance(e.get("start"), int) else 0)):
+            word = " ".join(str(ev.get("text") or "").split())
+            if word and word.lower() not in seen:
+                seen.add(word.lower())
+                out.append(word)
+        return out
+
+    def why(self, max_words: int = 4) -> str:
+        """Plain Norwegian: «nevner «foreldreveiledning» og «alle foreldre» · modellen 0,82 sikker»."""
+        parts = []
+        words = self.words()
+        if words:
+            quoted = [f"«{w}»" for w in words[:max_words]]
+            listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " og " + quoted[-1]
+            parts.append("nevner " + listed + (f" (+{len(words) - max_words})" if len(words) > max_words else ""))
+        elif "model" in self.scores:
+            parts.append("ligner segmenter gjennomgåere har gitt koden")
+        for source, name in (("model", "modellen"), ("rule", "reglene")):
+            if source in self.scores:
+                parts.append(f"{name} {number(self.scores[source])} sikker")
+        return " · ".join(parts)
 
 
 @dataclass
@@ -78,8 +104,14 @@ class SegmentView:
         """Machine-applied suggestions this reviewer has not decided on (confirmed by "Ferdig")."""
         return [s.code for s in self.suggestions if s.applied and self.decision(reviewer, s.code) is None]
 
-    def evidence_spans(self) -> list[tuple[int, int, str]]:
-        """(start, end, label) inside the segment text, from every suggestion's evidence."""
+    @property
+    def ref(self) -> str:
+        """«Fjordvik 2024 plan, §12»: how the segment is named everywhere."""
+        return segment_ref(self.municipality, self.year, self.doc_type, self.seq, self.file_name)
+
+    def evidence_spans(self, colours: dict[str, str] | None = None) -> list[tuple]:
+        """(start, end, label) inside the segment text, from every suggestion's evidence;
+        (start, end, label, colour) when ``colours`` (code -> colour) is given."""
         spans = []
         for sug in self.suggestions:
             for ev in sug.evidence:
@@ -87,7 +119,8 @@ class SegmentView:
                     start, end = int(ev["start"]), int(ev["end"])
                 except (KeyError, TypeError, ValueError):
                     continue
-                spans.append((start, end, f"{sug.code}: {ev.get('pattern', '')}".rstrip(": ")))
+                label = f"{sug.code}: {ev.get('pattern', '')}".rstrip(": ")
+                spans.append((start, end, label) if colours is None else (start, end, label, colours.get(sug.code)))
         return spans
 
 
@@ -99,6 +132,14 @@ def citation(municipality: str | None, file_name: str, doc_type: str | None, is_
         return "(" + ", ".join(p for p in (who, "intervju", informant_role) if p) + ")"
     pages = f"s. {page_start}" if page_end in (None, page_start) else f"s. {page_start}–{page_end}"
     return f"{who}, {pages}"
+
+
+def segment_ref_of(session: Session, segment_id: int) -> str:
+    """The name of one segment («Fjordvik 2024 plan, §12») straight from the store."""
+    S, D = schema.Segment, schema.Document
+    row = session.execute(select(D.municipality, D.year, D.doc_type, S.seq, D.file_name)
+                          .join(D, D.id == S.document_id).where(S.id == segment_id)).first()
+    return segment_ref(*row) if row else f"segment {segment_id}"
 
 
 def load_segment(session: Session, segment_id: int) -> SegmentView | None:
