@@ -139,6 +139,7 @@ from qualcode.app import analyse_page
 analyse_page.render(SimpleNamespace(db={store!r}, factory=session_factory({store!r})))
 """
     at = AppTest.from_string(script, default_timeout=120).run()
+    at.get("button_group")[0].set_value("Sitater").run()  # the «Sitater» view
     at.selectbox(key="an_quote_code").set_value("plan.mal").run()
     at.number_input(key="an_quote_n").set_value(20).run()
     assert not at.exception, at.exception
