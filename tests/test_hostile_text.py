@@ -129,16 +129,15 @@ def test_markdown_helper_leaves_no_link_image_or_html():
         assert "http://" not in md(payload) and "www." not in md(payload)  # a bare URL cannot autolink either
 
 
-def test_analyse_page_shows_quotes_as_text(store):
+def test_analyse_page_shows_quotes_as_text(store, monkeypatch):
+    from pathlib import Path
+
     from streamlit.testing.v1 import AppTest
 
-    script = f"""
-from types import SimpleNamespace
-from qualcode.store.db import session_factory
-from qualcode.app import analyse_page
-analyse_page.render(SimpleNamespace(db={store!r}, factory=session_factory({store!r})))
-"""
-    at = AppTest.from_string(script, default_timeout=120).run()
+    monkeypatch.setenv("QUALCODE_DB", store)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.session_state["reviewer"] = "Kari"
+    at.switch_page("qualcode/app/pages/analyse.py").run()
     at.get("button_group")[0].set_value("Sitater").run()  # the «Sitater» view
     at.selectbox(key="an_quote_code").set_value("plan.mal").run()
     at.number_input(key="an_quote_n").set_value(20).run()

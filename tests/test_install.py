@@ -83,7 +83,7 @@ def test_demo_run_and_status_work_from_another_folder(installed, elsewhere):
     run = _run([installed / "qualcode", "run", "mine", "--db", "mine.db"], cwd=tmp_path).stdout
     assert "Ingested 1 file(s)" in run and "0 failed" in run
     status = _run([installed / "qualcode", "status", "--db", "mine.db"], cwd=tmp_path).stdout
-    assert "Segments:" in status and "rule" in status
+    assert "Store: " in status and "segments" in status and "rule" in status
 
 
 def test_the_installed_app_script_loads_its_pages(installed, elsewhere):

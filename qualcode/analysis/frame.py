@@ -213,6 +213,12 @@ def _document_labels(segments: pd.DataFrame) -> dict[int, str]:
     return labels
 
 
+def machine_codes_by_segment(session: Session) -> dict[int, list[str]]:
+    """Segment id → the codes machine coding applied to it (what an export without review would carry)."""
+    frame = _machine_codings(session)
+    return {} if frame.empty else {int(k): list(v) for k, v in frame.groupby("segment_id")["code"]}
+
+
 def _machine_codings(session: Session) -> pd.DataFrame:
     """(segment_id, code, source) of applied, active machine codings; source "rule", "model" or "model+rule"."""
     C = schema.Coding.__table__

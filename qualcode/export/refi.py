@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 import qualcode
 from qualcode.analysis.codebook_info import codebook_for_store
-from qualcode.analysis.frame import _machine_codings
+from qualcode.analysis.frame import machine_codes_by_segment
 from qualcode.analysis.quotes import citation
 from qualcode.formats import segment_ref
 from qualcode.review.labels import labels_by_reviewer
@@ -202,7 +202,7 @@ def project_xml(session: Session, project_name: str = "qualcode", include_machin
     reviewers = sorted(labels)
     labelled = {seg for per in labels.values() for seg in per}
     machine = {seg: sorted(c for c in found if c in code_guids)
-               for seg, found in _machine_codings(session).items() if seg not in labelled} if include_machine else {}
+               for seg, found in machine_codes_by_segment(session).items() if seg not in labelled} if include_machine else {}
     machine = {seg: codes for seg, codes in machine.items() if codes}
     decided_at = _decision_times(session)
     done_at = _done_times(session)
