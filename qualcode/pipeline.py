@@ -1,49 +1,116 @@
-"""A run of the pipeline: what ran (NLP pipeline, codebook, model) and what it did."""
+"""A run of the pipeline: what ran (NLP pipeline, codebook, model), what it did, how it ended.
+
+Nothing heavy is loaded here until a run has work: `start_run` reads only the codebook,
+and :class:`Coding` looks the model up (once per run) when the first new file needs it.
+"""
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 from qualcode.store import schema
 from qualcode.store.schema import utcnow
 
+STALE_AFTER = timedelta(minutes=30)  # a run on another host that wrote nothing for this long is presumed dead
+
 
 def start_run(factory, command: str, *, code: bool = True, codebook_path=None) -> schema.Run:
-    """Record the start of a run; with ``code``, load the coder so its names are recorded too."""
-    run = schema.Run(command=command, stats={})
+    """Record the start of a run (who runs it, and the codebook when it codes)."""
+    run = schema.Run(command=command, stats={}, state="running", host=socket.gethostname()[:200], pid=os.getpid())
     if code:
-        from qualcode.coding.apply import current_coder
+        from qualcode.coding.codebook import load_codebook
 
-        from qualcode.coding.training import model_status
-
-        coder = current_coder(codebook_path)
-        run.nlp_pipeline = coder.pipeline
-        run.codebook_version = coder.codebook.version
-        with factory() as session:
-            status = model_status(session, coder.codebook)
-        run.model_version = status.version if status.usable else None
-        run.stats = {"model": status.reason}
+        run.codebook_version = load_codebook(codebook_path).version
     with factory.begin() as session:
         session.add(run)
     return run
 
 
-def finish_run(factory, run: schema.Run, stats: Mapping[str, int]) -> None:
+def finish_run(factory, run: schema.Run, stats: Mapping[str, int], *, state: str = "finished") -> None:
+    """Close the run's record; ``state="interrupted"`` for a run stopped by Ctrl-C or TERM."""
     with factory.begin() as session:
         row = session.get(schema.Run, run.id)
         row.finished_at = utcnow()
+        row.state = state
         row.stats = {**(row.stats or {}), **dict(stats)}
+        for name in ("nlp_pipeline", "model_version"):
+            if getattr(run, name) and not getattr(row, name):
+                setattr(row, name, getattr(run, name))
+    run.state = state
 
 
-def coding_hook(run: schema.Run, codebook_path=None):
-    """The function `ingest` calls inside each document's transaction to code its segments."""
-    from qualcode.coding.apply import code_new_segments, current_coder
+def run_state(run: schema.Run) -> str:
+    """finished | interrupted | running, telling a killed run (dead pid, same host) from a live one."""
+    if run.state in ("finished", "interrupted") or (run.state is None and run.finished_at is not None):
+        return run.state or "finished"
+    if run.state is None:  # a run from before runs had a state, never finished
+        return "interrupted"
+    if run.host == socket.gethostname()[:200] and run.pid:
+        return "running" if _alive(run.pid) else "interrupted"
+    last = run.heartbeat_at or run.started_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=utcnow().tzinfo)
+    return "running" if last is None or utcnow() - last < STALE_AFTER else "interrupted"
 
-    coder = current_coder(codebook_path)
-    with_model: list = []  # the store's model, looked up once per run (on the first document)
 
-    def hook(session, document, segments, _run) -> None:
-        if not with_model:
-            with_model.append(coder.with_store_model(session))
-        code_new_segments(session, with_model[0], [s for s in segments if s.codable])
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    return hook
+
+@dataclass
+class Coding:
+    """How a run codes new segments: the codebook, and the store's model looked up once.
+
+    ``spec`` is called by `ingest` only when a file is new, so an unchanged re-run never
+    imports spaCy or scikit-learn.
+    """
+
+    codebook_path: Path | str | None = None
+    _book: object = field(default=None, repr=False)
+
+    @property
+    def codebook(self):
+        if self._book is None:
+            from qualcode.coding.codebook import load_codebook
+
+            self._book = load_codebook(self.codebook_path)
+        return self._book
+
+    def spec(self, factory, run: schema.Run):
+        """Sync the codebook into the store, choose the model once, and record both on the run."""
+        from sqlalchemy.exc import IntegrityError
+
+        from qualcode.coding.apply import sync_codebook
+        from qualcode.coding.training import model_status
+        from qualcode.worker import CoderSpec
+
+        book = self.codebook
+        for attempt in (1, 2):  # another run may add the same codebook version at the same moment
+            try:
+                with factory.begin() as session:
+                    sync_codebook(session, book)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        with factory() as session:
+            status = model_status(session, book)
+        run.model_version = status.version if status.usable else None
+        with factory.begin() as session:
+            row = session.get(schema.Run, run.id)
+            row.codebook_version, row.model_version = book.version, run.model_version
+            row.stats = {**(row.stats or {}), "model": status.reason}
+        run.stats = {**(run.stats or {}), "model": status.reason}
+        path = str(self.codebook_path) if self.codebook_path else None
+        return CoderSpec(path, status.model)
+

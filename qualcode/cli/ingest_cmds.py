@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -32,33 +34,67 @@ def _progress():
 
 
 def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, pseudonymise: bool = True,
-                 names_file: Path | None = None) -> list:
-    """Ingest with a progress bar; shared by `run` and `demo`."""
+                 names_file: Path | None = None, command: str = "run") -> list:
+    """Ingest with a progress bar; shared by `run` and `demo`.
+
+    The run is recorded as interrupted when Ctrl-C or TERM stops it; documents already
+    committed stay, and the next run goes on from there.
+    """
     from qualcode.ingest import FileResult, discover, ingest
-    from qualcode.pipeline import coding_hook, finish_run, start_run
+    from qualcode.pipeline import Coding, finish_run, start_run
     from qualcode.store import session_factory
 
     files, _ = discover(paths)
     factory = session_factory(db)
-    run = start_run(factory, "run", code=code)
-    hook = coding_hook(run) if code else None
-    if code:
-        model = f"model {run.model_version}" if run.model_version else f"codebook only: {run.stats.get('model')}"
-        err_console.print(f"NLP pipeline: {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
-                          soft_wrap=True, highlight=False)
-    with _progress() as bar:
+    run = start_run(factory, command, code=code)
+    results: list = []
+    with _progress() as bar, _term_as_interrupt():
         task = bar.add_task("Reading files", total=len(files))
 
         def tick(result: FileResult) -> None:
+            results.append(result)
             if result.status != "skipped":
                 bar.advance(task)
             if result.status == "failed":
                 bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}", soft_wrap=True, highlight=False)
 
-        results = ingest(factory, paths, run, workers=workers, on_new_segments=hook, progress=tick,
-                         pseudonymise=pseudonymise, names_file=names_file)
+        try:
+            ingest(factory, paths, run, workers=workers, coding=Coding() if code else None, progress=tick,
+                   pseudonymise=pseudonymise, names_file=names_file)
+        except BaseException:
+            finish_run(factory, run, Counter(r.status for r in results), state="interrupted")
+            raise
     finish_run(factory, run, Counter(r.status for r in results))
+    if code and run.nlp_pipeline:
+        model = f"model {run.model_version}" if run.model_version else f"codebook only: {run.stats.get('model')}"
+        err_console.print(f"Coded with NLP pipeline {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
+                          soft_wrap=True, highlight=False)
     return results
+
+
+@contextmanager
+def _term_as_interrupt():
+    """TERM stops a run the way Ctrl-C does: workers ended, the run marked interrupted."""
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. inside a test runner's thread): leave TERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def store_label(db: str) -> str:
+    """The one place these commands turn a store into printable text (a URL's password masked)."""
+    from qualcode.store import location
+
+    shown = getattr(location, "display_name", None)
+    return shown(db) if shown else db
 
 
 def _summarise(results: list, db: str) -> None:
@@ -67,7 +103,7 @@ def _summarise(results: list, db: str) -> None:
     segments = sum(r.segments for r in results if r.status == "ingested")
     console.print(
         f"Ingested {counts['ingested']} file(s) ({pages} pages, {segments} segments), "
-        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped → {db}",
+        f"{counts['unchanged']} unchanged, {counts['failed']} failed, {counts['skipped']} skipped → {store_label(db)}",
         soft_wrap=True, highlight=False,
     )
     if counts["ingested"] == 0 and counts["unchanged"] and not counts["failed"]:
@@ -82,7 +118,7 @@ def _summarise(results: list, db: str) -> None:
 def run(
     paths: list[Path] = typer.Argument(..., help="Files and folders to ingest (folders are searched recursively)."),
     db: str = typer.Option(None, "--db", help=DB_HELP),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Processes that read PDFs in parallel."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Worker processes that read, analyse and code files in parallel (1: all in this process)."),
     code: bool = typer.Option(True, "--code/--no-code", help="Code new segments with the codebook (and model)."),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file failed."),
     pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise", help=PSEUDONYMISE_HELP),
@@ -173,7 +209,7 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
 @app.command()
 def demo(
     db: str = typer.Option(None, "--db", help=DB_HELP),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Processes that read PDFs in parallel."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Worker processes that read, analyse and code files in parallel (1: all in this process)."),
 ) -> None:
     """Run the whole pipeline on the bundled fictional demo corpus and print a summary.
 
@@ -182,7 +218,7 @@ def demo(
     if not DEMO_CORPUS.is_dir():
         raise UserError(f"the demo corpus is missing at {DEMO_CORPUS} (install qualcode from its repository)")
     db = db or default_db()
-    results = ingest_paths([DEMO_CORPUS], db, workers)
+    results = ingest_paths([DEMO_CORPUS], db, workers, command="demo")
     _summarise(results, db)
     _demo_table(db)
     console.print(f"Next: `qualcode app --db {db}` to review, or "
