@@ -19,12 +19,9 @@ STALE_AFTER = timedelta(minutes=30)  # a run on another host that wrote nothing 
 
 
 def start_run(factory, command: str, *, code: bool = True, codebook_path=None) -> schema.Run:
-    """Record the start of a run (who runs it, and the codebook when it codes)."""
+    """Record the start of a run and who runs it (the codebook and model are recorded when
+    the first new file needs them: `Coding.spec`)."""
     run = schema.Run(command=command, stats={}, state="running", host=socket.gethostname()[:200], pid=os.getpid())
-    if code:
-        from qualcode.coding.codebook import load_codebook
-
-        run.codebook_version = load_codebook(codebook_path).version
     with factory.begin() as session:
         session.add(run)
     return run
@@ -91,7 +88,6 @@ class Coding:
         from sqlalchemy.exc import IntegrityError
 
         from qualcode.coding.apply import sync_codebook
-        from qualcode.coding.training import model_status
         from qualcode.worker import CoderSpec
 
         book = self.codebook
@@ -103,14 +99,34 @@ class Coding:
             except IntegrityError:
                 if attempt == 2:
                     raise
-        with factory() as session:
-            status = model_status(session, book)
-        run.model_version = status.version if status.usable else None
+        model, version, reason = _model(factory, book)
+        run.model_version = version
+        run.codebook_version = book.version
         with factory.begin() as session:
             row = session.get(schema.Run, run.id)
             row.codebook_version, row.model_version = book.version, run.model_version
-            row.stats = {**(row.stats or {}), "model": status.reason}
-        run.stats = {**(run.stats or {}), "model": status.reason}
+            row.stats = {**(row.stats or {}), "model": reason}
+        run.stats = {**(run.stats or {}), "model": reason}
         path = str(self.codebook_path) if self.codebook_path else None
-        return CoderSpec(path, status.model)
+        return CoderSpec(path, model)
+
+
+NO_MODEL = "no model has been trained yet (run `qualcode train`)"
+
+
+def _model(factory, book):
+    """(model, version, reason): the store's usable model, looked up once per run.
+
+    scikit-learn (some 200 MB once imported) is loaded only when the store holds a model,
+    so a run without one keeps the writing process small.
+    """
+    from sqlalchemy import select
+
+    with factory() as session:
+        if session.scalar(select(schema.ModelArtifact.id).limit(1)) is None:
+            return None, None, NO_MODEL
+        from qualcode.coding.training import model_status
+
+        status = model_status(session, book)
+    return status.model, status.version if status.usable else None, status.reason
 
