@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections import namedtuple
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -259,13 +259,17 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
                       segments=len(segments), codings=written)
 
 
+_SEGMENT_FIELDS: list[str] = []
+
+
 def _segment_row(document_id: int, seq: int, s) -> dict:
-    return dict(
-        document_id=document_id, seq=seq, kind=s.kind, start=s.start, end=s.end,
-        page_start=s.page_start, page_end=s.page_end, text=s.text, role=s.role,
-        speaker=s.speaker, turn=s.turn, timestamp=s.timestamp, codable=is_codable(s),
-        context_segment_id=None, review_version=0,
-    )
+    """A segment's row: every field the extracted segment and the table have in common."""
+    if not _SEGMENT_FIELDS:
+        columns = set(schema.Segment.__table__.columns.keys())
+        _SEGMENT_FIELDS.extend(f.name for f in fields(s) if f.name in columns)
+    row = {name: getattr(s, name) for name in _SEGMENT_FIELDS}
+    row.update(document_id=document_id, seq=seq, codable=is_codable(s), context_segment_id=None, review_version=0)
+    return row
 
 
 def _question_links(segments, ids: list[int]) -> list[dict]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qualcode.documents import ExtractedDocument, Segment
 from qualcode.extract import ExtractionError, extract_file
-from qualcode.segment import segment_document
+from qualcode.segment import limit_length, segment_document
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def prepare(path: Path, doc_type: str | None = None, pseudonymise: bool = True,
         from qualcode.privacy import load_names, pseudonymise_document
 
         document, pseudonyms = pseudonymise_document(document, load_names(path, names_file))
-    return Prepared(document, segment_document(document), pseudonyms)
+    return Prepared(document, limit_length(document, segment_document(document)), pseudonyms)
 
 
 def prepare_safely(path: Path, doc_type: str | None, pseudonymise: bool = True,

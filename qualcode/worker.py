@@ -72,6 +72,9 @@ class Outcome:
 
 def is_codable(segment: Segment) -> bool:
     """Interviewer turns are context, not data; headings and a transcript's notes carry no claims."""
+    codable = getattr(segment, "codable", None)  # where `Segment` says so itself, it decides
+    if isinstance(codable, bool):
+        return codable
     return segment.role != "interviewer" and segment.kind not in ("heading", "note")
 
 

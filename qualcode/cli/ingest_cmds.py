@@ -17,6 +17,7 @@ from qualcode.store.location import default_db
 # The store, extraction and NLP load lazily inside commands so that `--help`
 # and `classify` start fast.
 
+RUNS_SHOWN = 10  # `status` looks this far back for interrupted runs
 STATUS_STYLE = {"ingested": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
 PSEUDONYMISE_HELP = ("Replace names, phone numbers, e-mail and street addresses and fødselsnummer in interview "
                      "transcripts with placeholders ([PERSON 1], …) before anything is stored or printed; the "
@@ -42,10 +43,9 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
     """
     from qualcode.ingest import FileResult, discover, ingest
     from qualcode.pipeline import Coding, finish_run, start_run
-    from qualcode.store import session_factory
 
     files, _ = discover(paths)
-    factory = session_factory(db)
+    factory = _open_store(db)
     run = start_run(factory, command, code=code)
     results: list = []
     with _progress() as bar, _term_as_interrupt():
@@ -70,6 +70,23 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
         err_console.print(f"Coded with NLP pipeline {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
                           soft_wrap=True, highlight=False)
     return results
+
+
+def _open_store(db: str, attempts: int = 10):
+    """The store's session factory; waits while another qualcode process creates the same new store."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from qualcode.store import session_factory
+
+    for attempt in range(attempts):
+        try:
+            return session_factory(db)
+        except OperationalError as err:
+            if "already exists" not in str(err) or attempt == attempts - 1:
+                raise UserError(f"cannot open the store {store_label(db)}: {str(err.orig).splitlines()[0]}") from None
+            time.sleep(0.5 + attempt * 0.5)  # the other process is creating the tables: let it finish
 
 
 @contextmanager
@@ -190,10 +207,12 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
         codings = dict(s.execute(select(schema.Coding.source, func.count()).where(schema.Coding.active)
                                  .group_by(schema.Coding.source)).all())
         reviewed = s.scalar(select(func.count()).select_from(schema.Segment).where(schema.Segment.review_version > 0))
-        last = s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(1)).first()
+        runs = list(s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(RUNS_SHOWN)))
     from rich.table import Table
 
-    table = Table(title=f"Store {db}")
+    from qualcode.pipeline import run_state
+
+    table = Table(title=f"Store {store_label(db)}")
     for col in ("type", "year", "documents"):
         table.add_column(col)
     for doc_type, year, n in docs:
@@ -201,9 +220,16 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     console.print(table)
     console.print(f"Segments: {n_segments}, reviewed: {reviewed}. Codings: "
                   + (", ".join(f"{k} {v}" for k, v in sorted(codings.items())) or "none"))
-    if last:
+    if runs:
+        last, state = runs[0], run_state(runs[0])
+        note = {"interrupted": " — interrupted: the documents it committed are kept; run it again to add the rest",
+                "running": " — still running"}.get(state, "")
         console.print(f"Last run: {last.command} at {last.started_at:%Y-%m-%d %H:%M}, NLP: {last.nlp_pipeline or '–'}, "
-                      f"codebook {last.codebook_version or '–'}")
+                      f"codebook {last.codebook_version or '–'}{note}", soft_wrap=True, highlight=False)
+        earlier = [r for r in runs[1:] if run_state(r) == "interrupted"]
+        if earlier:
+            console.print("Earlier interrupted runs: " + ", ".join(
+                f"{r.command} at {r.started_at:%Y-%m-%d %H:%M}" for r in earlier), soft_wrap=True, highlight=False)
 
 
 @app.command()
