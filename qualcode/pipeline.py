@@ -28,7 +28,7 @@ def start_run(factory, command: str, *, code: bool = True, codebook_path=None) -
 
 
 def finish_run(factory, run: schema.Run, stats: Mapping[str, int], *, state: str = "finished") -> None:
-    """Close the run's record; ``state="interrupted"`` for a run stopped by Ctrl-C or TERM."""
+    """Close the run's record; ``state`` "interrupted" for a run stopped by Ctrl-C or TERM, "failed" by an error."""
     with factory.begin() as session:
         row = session.get(schema.Run, run.id)
         row.finished_at = utcnow()
@@ -41,8 +41,8 @@ def finish_run(factory, run: schema.Run, stats: Mapping[str, int], *, state: str
 
 
 def run_state(run: schema.Run) -> str:
-    """finished | interrupted | running, telling a killed run (dead pid, same host) from a live one."""
-    if run.state in ("finished", "interrupted") or (run.state is None and run.finished_at is not None):
+    """finished | interrupted | failed | running, telling a killed run (dead pid, same host) from a live one."""
+    if run.state in ("finished", "interrupted", "failed") or (run.state is None and run.finished_at is not None):
         return run.state or "finished"
     if run.state is None:  # a run from before runs had a state, never finished
         return "interrupted"

@@ -61,8 +61,9 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
         try:
             ingest(factory, paths, run, workers=workers, coding=Coding() if code else None, progress=tick,
                    pseudonymise=pseudonymise, names_file=names_file)
-        except BaseException:
-            finish_run(factory, run, Counter(r.status for r in results), state="interrupted")
+        except BaseException as err:
+            state = "interrupted" if isinstance(err, (KeyboardInterrupt, SystemExit)) else "failed"
+            finish_run(factory, run, Counter(r.status for r in results), state=state)
             raise
     finish_run(factory, run, Counter(r.status for r in results))
     if code and run.nlp_pipeline:
@@ -150,7 +151,11 @@ def run(
     the reason and the batch goes on. Interview transcripts are split into
     speaker turns (only informant turns are coded) and pseudonymised.
 
-    Example: `qualcode run corpus/2025/ --db kommuner.db`
+    Files are read and coded in `--workers` processes; the store is written from
+    this process only, one short transaction per document. Ctrl-C (or kill) keeps
+    what was committed and marks the run interrupted; run again to continue.
+
+    Example: `qualcode run corpus/2025/ --db kommuner.db --workers 2`
     """
     db = db or default_db()
     results = ingest_paths(paths, db, workers, code, pseudonymise, names)
@@ -223,6 +228,7 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     if runs:
         last, state = runs[0], run_state(runs[0])
         note = {"interrupted": " — interrupted: the documents it committed are kept; run it again to add the rest",
+                "failed": " — stopped by an error: the documents it committed are kept",
                 "running": " — still running"}.get(state, "")
         console.print(f"Last run: {last.command} at {last.started_at:%Y-%m-%d %H:%M}, NLP: {last.nlp_pipeline or '–'}, "
                       f"codebook {last.codebook_version or '–'}{note}", soft_wrap=True, highlight=False)

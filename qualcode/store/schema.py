@@ -43,7 +43,7 @@ class Run(Base):
     codebook_version: Mapped[str | None] = mapped_column(String(40))
     model_version: Mapped[str | None] = mapped_column(String(40))
     stats: Mapped[dict] = mapped_column(JSON, default=dict)
-    # running | finished | interrupted; a run killed outright stays "running" with a dead pid
+    # running | finished | interrupted | failed; a run killed outright stays "running" with a dead pid
     state: Mapped[str | None] = mapped_column(String(20))
     host: Mapped[str | None] = mapped_column(String(200))
     pid: Mapped[int | None] = mapped_column(Integer)
