@@ -159,7 +159,7 @@ def ingest(
     spec = coding.spec(session_factory, run) if coding is not None else None
     book = coding.codebook if coding is not None else None
     digests = {job: (source, digest) for job, (source, digest) in zip(_jobs(todo, pseudonymise, names_file), todo)}
-    for job, outcome in outcomes(list(digests), workers, spec):
+    for job, outcome in outcomes(list(digests), min(workers, len(digests)), spec):  # one file: no pool
         source, digest = digests[job]
         if outcome.failed:
             result = FileResult(source.path, "failed", outcome.reason)
