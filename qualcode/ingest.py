@@ -206,6 +206,9 @@ def _store(session_factory, source: SourceFile, digest: str, outcome: Outcome, r
     except OperationalError as err:
         reason = "the store is busy (locked by another writer)" if "locked" in str(err) else "the store refused it"
         return FileResult(source.path, "failed", f"{reason}; run again to add this file")
+    except Exception as err:  # a bug or an odd value: name the file, keep the batch going
+        log.debug("could not store %s", source.path, exc_info=True)
+        return FileResult(source.path, "failed", f"could not store it ({type(err).__name__}: {err})".splitlines()[0])
 
 
 def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book) -> FileResult:

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -160,7 +160,6 @@ class _Pool:
     workers: int
     spec: CoderSpec | None
     executor: ProcessPoolExecutor | None = None
-    pending: deque = field(default_factory=deque)
 
     def start(self) -> None:
         methods = multiprocessing.get_all_start_methods()
