@@ -253,3 +253,25 @@ def test_a_reviewer_never_waits_while_a_run_codes(tmp_path, db, monkeypatch):
     thread.join()
     assert _count(db, schema.Document) == 6
     assert len(waits) > 10 and max(waits) < 1.0, f"longest wait {max(waits):.2f} s"
+
+
+def test_at_most_two_files_per_worker_are_in_flight(tmp_path):
+    """Memory stays flat in the number of files: results are not buffered ahead of the writer."""
+    from qualcode.worker import IN_FLIGHT_PER_WORKER, Job, outcomes
+
+    folder = write_corpus(tmp_path / "corpus", manifest=False)
+    paths = sorted(p for p in folder.iterdir() if p.suffix in (".md", ".txt")) * 10
+    pulled = []
+
+    def jobs():
+        for path in paths:
+            pulled.append(path)
+            yield Job(path)
+
+    seen = 0
+    for job, outcome in outcomes(jobs(), 2, None):
+        seen += 1
+        assert not outcome.failed, outcome.reason
+        assert len(pulled) - seen <= IN_FLIGHT_PER_WORKER * 2
+        time.sleep(0.02)  # a writer slower than the workers
+    assert seen == len(paths)
