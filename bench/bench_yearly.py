@@ -370,8 +370,8 @@ def curve(checkout: Path, base: Path, counts: list[int], workers: int) -> None:
     content hashes: every copy is new to the store), so 3,570 plans need no new rendering."""
     plans = sorted(p for p in base.iterdir() if p.suffix == ".pdf" and "-plan-" in p.name)
     print("\n| plans | wall (s) | tree RSS peak (MB) | tree PSS peak (MB) | main RSS peak (MB) | worker RSS peak (MB) "
-          "| main RSS at 25/50/75/100 % (MB) |")
-    print("|---|---|---|---|---|---|---|")
+          "| main RSS at 25/50/75/100 % of the run (MB) | largest worker RSS at 25/50/75/100 % (MB) |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in counts:
         work = Path(tempfile.mkdtemp(prefix="qualcode-curve-"))
         try:
@@ -383,10 +383,11 @@ def curve(checkout: Path, base: Path, counts: list[int], workers: int) -> None:
                 (folder / f"{i:05d}-{source.name}").write_bytes(data)
             cmd = qualcode_cmd(checkout) + ["run", str(folder), "--db", str(work / "s.db"), "--workers", str(workers)]
             m = measure(cmd, _env(checkout), interval=0.5)
-            quarters = [m.samples[min(len(m.samples) - 1, int(len(m.samples) * q))][2] if m.samples else 0
-                        for q in (0.25, 0.5, 0.75, 0.999)]
+            at = [m.samples[min(len(m.samples) - 1, int(len(m.samples) * q))] for q in (0.25, 0.5, 0.75, 0.97)
+                  ] if m.samples else []
             print(f"| {n} | {m.wall_s:.0f} | {m.tree_rss_mb:.0f} | {m.tree_pss_mb:.0f} | {m.main_rss_mb:.0f} | "
-                  f"{m.worker_rss_mb:.0f} | {' / '.join(f'{q:.0f}' for q in quarters)} |", flush=True)
+                  f"{m.worker_rss_mb:.0f} | {' / '.join(f'{s[2]:.0f}' for s in at)} | "
+                  f"{' / '.join(f'{s[3]:.0f}' for s in at)} |", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
