@@ -135,7 +135,7 @@ def ingest(
     with session_factory() as session:
         known = set(session.scalars(select(schema.Document.content_hash)))
     todo: list[tuple[SourceFile, str]] = []
-    first_of: dict[str, SourceFile] = {}  # digest -> the file of this run that carries it
+    reading: set[str] = set()  # digests of the files this run reads
     copies: dict[str, list[SourceFile]] = {}  # digest -> later files with the same content
     for source in files:
         try:
@@ -145,11 +145,11 @@ def ingest(
         else:
             if digest in known:
                 result = unchanged(session_factory, source, digest)
-            elif digest in first_of:
+            elif digest in reading:
                 copies.setdefault(digest, []).append(source)
                 continue
             else:
-                first_of[digest] = source
+                reading.add(digest)
                 todo.append((source, digest))
                 continue
         results.append(result)
