@@ -210,12 +210,13 @@ class Measured:
     samples: list[tuple[float, int, float, float]] = field(default_factory=list)  # (t, files done, main, workers)
 
 
-def measure(cmd: list[str], env: dict, done_marker: Path | None = None, interval: float = 0.2) -> Measured:
-    """Run ``cmd``; sample the memory of its process tree every ``interval`` seconds."""
+def measure(cmd: list[str], env: dict, cwd: Path, done_marker: Path | None = None, interval: float = 0.2) -> Measured:
+    """Run ``cmd`` in ``cwd`` (outside any checkout, so `python -c` imports the checkout named by
+    PYTHONPATH, not the one in the working folder); sample its process tree's memory."""
     load_before = os.getloadavg()[0]
     before = os.times()
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = {"rss": 0, "pss": 0, "main": 0, "workers": 0}
     cpu = {}
     samples = []
@@ -298,17 +299,17 @@ def bench(checkout: Path, folder: Path, workers: int, label: str) -> dict:
         cmd = qualcode_cmd(checkout) + ["run", str(work / "corpus"), "--db", str(db), "--workers", str(workers)]
         env = _env(checkout)
         print(f"[{label}] first run …", flush=True)
-        first = measure(cmd, env)
+        first = measure(cmd, env, work)
         if first.returncode != 0:
             print(first.output[-3000:])
             raise SystemExit(f"[{label}] qualcode run failed ({first.returncode})")
         docs, pages, segments, codings = _store_counts(db)
         print(f"[{label}] unchanged re-run …", flush=True)
-        unchanged = measure(cmd, env)
+        unchanged = measure(cmd, env, work)
         files = sorted(p.name for p in (work / "corpus").iterdir() if p.name != "manifest.csv")
         _change_five(work / "corpus", files)
         print(f"[{label}] re-run after changing 5 files …", flush=True)
-        changed = measure(cmd, env)
+        changed = measure(cmd, env, work)
         return {
             "label": label, "documents": docs, "pages": pages, "segments": segments, "codings": codings,
             "wall_s": first.wall_s, "cpu_s": first.cpu_s, "main_cpu_s": first.main_cpu_s,
@@ -382,7 +383,7 @@ def curve(checkout: Path, base: Path, counts: list[int], workers: int) -> None:
                 data = source.read_bytes() + f"\n%copy {i}\n".encode()  # after %%EOF: same PDF, new hash
                 (folder / f"{i:05d}-{source.name}").write_bytes(data)
             cmd = qualcode_cmd(checkout) + ["run", str(folder), "--db", str(work / "s.db"), "--workers", str(workers)]
-            m = measure(cmd, _env(checkout), interval=0.5)
+            m = measure(cmd, _env(checkout), work, interval=0.5)
             at = [m.samples[min(len(m.samples) - 1, int(len(m.samples) * q))] for q in (0.25, 0.5, 0.75, 0.97)
                   ] if m.samples else []
             print(f"| {n} | {m.wall_s:.0f} | {m.tree_rss_mb:.0f} | {m.tree_pss_mb:.0f} | {m.main_rss_mb:.0f} | "
