@@ -4,6 +4,7 @@
 Usage: .venv/bin/python bench/check_peer_pdfs.py [FOLDER]   (default ../shared/peer-pdfs)
 
 Each file runs in its own subprocess, so a hang or a crash in one cannot hide the rest.
+Scanned pages go through OCR (``--ocr auto``, the default), which counts against the budget.
 Prints one line per file; exits 1 if any file crashed (traceback, or an unexpected
 exception behind its error message) or took longer than the budget.
 """
@@ -26,7 +27,7 @@ t = time.perf_counter()
 try:
     doc = extract_file(Path(sys.argv[1]))
     out = {"status": "ok", "pages": doc.page_count, "chars": len(doc.text), "blocks": len(doc.blocks),
-           "warnings": len(doc.warnings)}
+           "warnings": len(doc.warnings), "ocr": len(doc.ocr_pages)}
 except ExtractionError as err:
     cause = err.__cause__
     out = {"status": "failed", "reason": str(err)}
@@ -69,7 +70,8 @@ def main(argv: list[str]) -> int:
         status = r["status"]
         counts[status] += 1
         if status == "ok":
-            print(f"ok      {path.name}: {r['pages']} pages, {r['chars']} chars, {r['seconds']:.2f} s")
+            ocr = f" ({r['ocr']} read with OCR)" if r.get("ocr") else ""
+            print(f"ok      {path.name}: {r['pages']} pages{ocr}, {r['chars']} chars, {r['seconds']:.2f} s")
         elif status == "failed":
             print(f"failed  {path.name}: {r['reason']} ({r['seconds']:.2f} s)")
         elif status == "timeout":

@@ -23,6 +23,7 @@ class Block:
     page_start: int
     page_end: int
     rows: tuple[tuple[str, ...], ...] | None = None  # table cells, for kind == "table"
+    header_rows: int = 0  # leading rows of a table that label its columns
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,16 @@ class Turn:
     speaker: str
     role: Role
     timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """A page read with OCR: Tesseract's mean word confidence (0-100) and word count."""
+
+    page: int
+    confidence: float
+    words: int
+    engine: str
 
 
 @dataclass
@@ -51,11 +62,16 @@ class ExtractedDocument:
     # (offset, page): the text from ``offset`` on lies on ``page`` — sorted by offset; lets a
     # paragraph that runs across a page break be cut into segments with the right pages
     page_marks: list[tuple[int, int]] = field(default_factory=list)
+    ocr_pages: list[OcrPage] = field(default_factory=list)  # pages whose text came from OCR
+
+
+# Segment kinds that carry no claims of their own and are not offered for coding.
+UNCODABLE_KINDS = frozenset({"heading", "note", "table_header"})
 
 
 @dataclass(frozen=True)
 class Segment:
-    """The unit of coding: a paragraph, heading, list, table or speaker turn."""
+    """The unit of coding: a paragraph, heading, list, table row or speaker turn."""
 
     kind: str
     start: int
@@ -67,6 +83,13 @@ class Segment:
     speaker: str | None = None
     turn: int | None = None
     timestamp: str | None = None
+    # a table row with its column headers: "Tiltak: PMTO | Målgruppe: Familier | Ansvar: Barnevernet"
+    context: str | None = None
+
+    @property
+    def codable(self) -> bool:
+        """Interviewer turns are context, not data; headings, notes and table headers carry no claims."""
+        return self.role != "interviewer" and self.kind not in UNCODABLE_KINDS
 
     def as_json(self) -> dict:
         data = {
@@ -77,7 +100,7 @@ class Segment:
             "end": self.end,
             "kind": self.kind,
         }
-        for key in ("role", "speaker", "turn", "timestamp"):
+        for key in ("role", "speaker", "turn", "timestamp", "context"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value

@@ -24,8 +24,9 @@ from qualcode.prepare import prepare  # noqa: F401  (re-exported: callers read o
 from qualcode.privacy.pseudonymise import NAMES_FILE
 from qualcode.store import schema
 from qualcode.store.audit import record
+from qualcode.store.extraction import extraction_rows
 from qualcode.store.schema import utcnow
-from qualcode.worker import Job, Outcome, is_codable, outcomes
+from qualcode.worker import Job, Outcome, outcomes
 
 if TYPE_CHECKING:
     from qualcode.pipeline import Coding
@@ -122,11 +123,13 @@ def ingest(
     progress: Progress | None = None,
     pseudonymise: bool = True,
     names_file: Path | None = None,
+    ocr: str = "auto",
 ) -> list[FileResult]:
     """Ingest (and with ``coding``, code) every supported file under ``paths``; one result per file.
 
     ``pseudonymise=False`` stores transcripts as they are (for sources already anonymised);
-    ``names_file`` lists names to replace besides those found automatically.
+    ``names_file`` lists names to replace besides those found automatically; ``ocr``
+    ("never" | "auto" | "always") says when scanned PDF pages are read with Tesseract.
     """
     report = progress or (lambda _result: None)
     files, results = discover(paths)
@@ -158,7 +161,7 @@ def ingest(
         return results
     spec = coding.spec(session_factory, run) if coding is not None else None
     book = coding.codebook if coding is not None else None
-    digests = {job: (source, digest) for job, (source, digest) in zip(_jobs(todo, pseudonymise, names_file), todo)}
+    digests = {job: (source, digest) for job, (source, digest) in zip(_jobs(todo, pseudonymise, names_file, ocr), todo)}
     for job, outcome in outcomes(list(digests), min(workers, len(digests)), spec):  # one file: no pool
         source, digest = digests[job]
         if outcome.failed:
@@ -173,14 +176,20 @@ def ingest(
     return results
 
 
-def _jobs(todo: list[tuple[SourceFile, str]], pseudonymise: bool, names_file: Path | None) -> list[Job]:
-    return [Job(source.path, source.meta.type if source.meta else None, pseudonymise, names_file)
+def _jobs(todo: list[tuple[SourceFile, str]], pseudonymise: bool, names_file: Path | None, ocr: str) -> list[Job]:
+    return [Job(source.path, source.meta.type if source.meta else None, pseudonymise, names_file, ocr)
             for source, _ in todo]
 
 
 def unchanged(session_factory, source: SourceFile, digest: str) -> FileResult:
-    """A file whose content is already in the store (the place to refresh its metadata from)."""
-    return FileResult(source.path, "unchanged", "already in the store (same content)")
+    """A file whose content is already in the store; a manifest given again updates its metadata."""
+    updated = []
+    if source.meta is not None:
+        from qualcode.metadata import update_from_manifest
+
+        updated = update_from_manifest(session_factory, digest, source.meta)
+    return FileResult(source.path, "unchanged", "already in the store (same content)"
+                      + (f"; metadata updated: {', '.join(updated)}" if updated else ""))
 
 
 def _copy_result(copy: SourceFile, original: SourceFile, result: FileResult) -> FileResult:
@@ -212,10 +221,12 @@ def _store(session_factory, source: SourceFile, digest: str, outcome: Outcome, r
 
 
 def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book) -> FileResult:
+    from qualcode.metadata import fill_inferred, first_page_text
+
     meta = source.meta or ManifestRow(file=source.path.name)
     prepared = outcome.prepared
     doc = prepared.document
-    document_id = session.execute(insert(schema.Document).returning(schema.Document.id), [dict(
+    row = schema.Document(
         content_hash=digest,
         file_name=source.path.name,
         source_path=str(source.path.resolve()),
@@ -232,7 +243,11 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
         text=doc.text,
         run_id=run.id,
         ingested_at=utcnow(),
-    )]).scalar_one()
+    )
+    fill_inferred(row, first_page_text(doc))  # municipality/year nothing gave: guessed, and marked as guessed
+    session.add(row)
+    session.flush()
+    document_id = row.id
     segments = prepared.segments
     ids: list[int] = []
     if segments:
@@ -242,12 +257,13 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
         links = _question_links(segments, ids)
         if links:
             session.execute(update(schema.Segment), links)
+    session.add_all(extraction_rows(document_id, doc))  # tables with their cells, OCR'd pages
     if prepared.pseudonyms:
         session.execute(insert(schema.Pseudonym), [dict(document_id=document_id, placeholder=p, kind=k, original=o)
                                                    for p, k, o in prepared.pseudonyms])
     written = 0
     if outcome.suggestions is not None and book is not None:
-        codable = [StoredSegment(i, document_id) for i, s in zip(ids, segments) if is_codable(s)]
+        codable = [StoredSegment(i, document_id) for i, s in zip(ids, segments) if s.codable]
         if codable:
             from qualcode.coding.apply import write_machine_codings
 
@@ -271,7 +287,7 @@ def _segment_row(document_id: int, seq: int, s) -> dict:
         columns = set(schema.Segment.__table__.columns.keys())
         _SEGMENT_FIELDS.extend(f.name for f in fields(s) if f.name in columns)
     row = {name: getattr(s, name) for name in _SEGMENT_FIELDS}
-    row.update(document_id=document_id, seq=seq, codable=is_codable(s), context_segment_id=None, review_version=0)
+    row.update(document_id=document_id, seq=seq, codable=s.codable, context_segment_id=None, review_version=0)
     return row
 
 

@@ -1,8 +1,11 @@
 """Blocks (or speaker turns) → segments, the unit of coding.
 
-A segment is what a coder reads and tags, so it should be one paragraph: a heading, a
-whole list or a table stays one segment, and only very long paragraphs are cut — at
-sentence boundaries, into runs of sentences.  Every segment is a slice of the frozen
+A segment is what a coder reads and tags, so it should be one paragraph: a heading or a
+whole list stays one segment, and only very long paragraphs are cut — at sentence
+boundaries, into runs of sentences.  A table is cut into its rows, because one row is
+one measure a researcher codes; a row carries its column headers as ``context``
+("Tiltak: PMTO | Målgruppe: … | Ansvar: …") and the header row itself is a
+``table_header`` segment that is not coded.  Every segment is a slice of the frozen
 text: ``doc.text[s.start:s.end] == s.text`` always holds.
 """
 from __future__ import annotations
@@ -146,6 +149,10 @@ def _page_of(doc: ExtractedDocument, offset: int) -> int:
 
 def _block_segments(doc: ExtractedDocument, block: Block, marks) -> list[Segment]:
     text = doc.text[block.start:block.end]
+    if block.kind == "table" and block.rows:
+        rows = table_segments(doc, block, marks)
+        if rows:
+            return rows
     if block.kind != "paragraph":
         return [Segment(block.kind, block.start, block.end, block.page_start, block.page_end, text)]
     sentences = split_sentences(text, block.start)
@@ -158,6 +165,46 @@ def _block_segments(doc: ExtractedDocument, block: Block, marks) -> list[Segment
         last = _page_at(marks, max(start, end - 1), block)
         out.append(Segment("paragraph", start, end, first, last, doc.text[start:end]))
     return out
+
+
+def table_segments(doc: ExtractedDocument, block: Block, marks=()) -> list[Segment]:
+    """One segment per table row (header rows as ``table_header``); [] if the text is not row-shaped."""
+    lines = doc.text[block.start:block.end].split("\n")
+    if block.rows is None or len(lines) != len(block.rows):
+        return []
+    labels = column_labels(block.rows, block.header_rows)
+    out, offset = [], block.start
+    for i, (line, cells) in enumerate(zip(lines, block.rows)):
+        lead = len(line) - len(line.lstrip())
+        start, end = offset + lead, offset + len(line.rstrip())
+        offset += len(line) + 1
+        if end <= start:
+            continue
+        header = i < block.header_rows
+        context = None if header or not labels else labelled_row(labels, cells)
+        page = _page_at(marks, start, block)
+        out.append(Segment("table_header" if header else "table_row", start, end, page, page,
+                           doc.text[start:end], context=context))
+    return out
+
+
+def column_labels(rows, header_rows: int) -> list[str]:
+    """Each column's label: its header cells (several header rows joined), "" where none."""
+    if not header_rows:
+        return []
+    width = max(len(r) for r in rows)
+    return [" ".join(r[k] for r in rows[:header_rows] if k < len(r) and r[k]) for k in range(width)]
+
+
+def labelled_row(labels: list[str], cells) -> str:
+    """ "Tiltak: PMTO | Målgruppe: Familier | Ansvar: Barnevernet" (empty cells left out)."""
+    parts = []
+    for k, cell in enumerate(cells):
+        if not cell:
+            continue
+        label = labels[k] if k < len(labels) else ""
+        parts.append(f"{label}: {cell}" if label else cell)
+    return " | ".join(parts)
 
 
 def _groups(sentences: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.documents import Segment
-
 if TYPE_CHECKING:
     from qualcode.coding.apply import Coder, MachineCoding
     from qualcode.prepare import Prepared
@@ -44,6 +42,7 @@ class Job:
     doc_type: str | None = None
     pseudonymise: bool = True
     names_file: Path | None = None
+    ocr: str = "auto"  # when scanned PDF pages are read with Tesseract: never | auto | always
 
 
 @dataclass(frozen=True)
@@ -68,14 +67,6 @@ class Outcome:
     @property
     def failed(self) -> bool:
         return self.prepared is None
-
-
-def is_codable(segment: Segment) -> bool:
-    """Interviewer turns are context, not data; headings and a transcript's notes carry no claims."""
-    codable = getattr(segment, "codable", None)  # where `Segment` says so itself, it decides
-    if isinstance(codable, bool):
-        return codable
-    return segment.role != "interviewer" and segment.kind not in ("heading", "note")
 
 
 # -- inside a worker -------------------------------------------------------------------------
@@ -130,7 +121,7 @@ def process(job: Job) -> Outcome:
     from qualcode.prepare import prepare
 
     try:
-        prepared = prepare(job.path, job.doc_type, job.pseudonymise, job.names_file)
+        prepared = prepare(job.path, job.doc_type, job.pseudonymise, job.names_file, ocr=job.ocr)
     except ExtractionError as err:
         return Outcome(reason=str(err))
     except MemoryError:
@@ -142,7 +133,7 @@ def process(job: Job) -> Outcome:
     if coder is None:
         return Outcome(prepared)
     try:
-        suggestions = coder.suggest([s.text for s in prepared.segments if is_codable(s)])
+        suggestions = coder.suggest([s.text for s in prepared.segments if s.codable])
     except Exception as err:
         log.debug("unexpected failure coding %s", job.path, exc_info=True)
         return Outcome(reason=_one_line(f"could not code the text ({type(err).__name__}: {err})"))

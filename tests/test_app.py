@@ -287,7 +287,7 @@ def test_codebook_edit_shows_field_errors_and_saves_beside_the_store(store):
     at.selectbox(key="cb_code").set_value("plan.mal").run()
     area = next(t for t in at.text_area if t.key.startswith("cb_yaml_"))
     good = area.value
-    area.input(good.replace("patterns:", "patterns:\n- 'ulovlig * midt'", 1)).run()
+    area.input(good.replace("patterns:\n", "patterns:\n  - 'ulovlig * midt'\n", 1)).run()
     at.button(key="cb_save").click().run()
     assert "patterns[0]" in at.error[0].value and "plan.mal" in at.error[0].value
     own = Path(store + ".codebook.yaml")
@@ -301,6 +301,9 @@ def test_codebook_edit_shows_field_errors_and_saves_beside_the_store(store):
     at.switch_page("qualcode/app/pages/gjennomgang.py").run()  # the app now uses the store's own codebook
     assert "store.db.codebook.yaml" in " ".join(c.value for c in at.sidebar.caption)
     assert _audit(store, "codebook_edit")[0].actor == "Kari"
+    from qualcode.app.codebook_page import recoder_for
+
+    recoder_for(store).wait(120)  # suggestions are re-coded in the background after a change
 
 
 def test_import_from_upload_and_folder_lists_failures(store, tmp_path):

@@ -192,7 +192,8 @@ def test_bad_inputs_give_one_line_reasons(tmp_path):
     _fails(tmp_path / "corrupt.pdf", "corrupt PDF")
     encrypted = make_pdf(tmp_path / "locked.pdf", [[("para", ["Hemmelig."])]], encrypt="hemmelig")
     _fails(encrypted, "encrypted PDF — remove the password and try again")
-    _fails(make_scanned_pdf(tmp_path / "scan.pdf"), "no text layer — scanned? OCR is not supported yet")
+    with pytest.raises(ExtractionError, match="^no text layer — scanned\\? OCR is off \\(--ocr never\\)"):
+        extract_file(make_scanned_pdf(tmp_path / "scan.pdf"), ocr="never")
     (tmp_path / "notes.xyz").write_text("tekst", encoding="utf-8")
     _fails(tmp_path / "notes.xyz", "unsupported file type '.xyz' (use PDF, DOCX, TXT or MD)")
     (tmp_path / "fake.docx").write_text("ikke word", encoding="utf-8")

@@ -130,7 +130,7 @@ def test_codings_users_variables_and_cases(qdpx):
     users = {u.get("name"): u.get("guid") for u in root.iter(f"{P}User")}
     assert set(users) == {"ola", "kari"}
     codings = list(root.iter(f"{P}Coding"))
-    assert len(codings) == 21  # 20 merged labels + kari's and ola's different codes on one segment
+    assert len(codings) == 22  # 20 labels; on the double-coded segment ola has 2 codes (one disputed), kari 1
     assert {c.get("creatingUser") for c in codings} == set(users.values())
     code_guids = {c.get("guid") for c in root.iter(f"{P}Code")}
     assert all(c.find(f"{P}CodeRef").get("targetGUID") in code_guids for c in codings)
@@ -212,7 +212,7 @@ def test_round_trip_into_a_fresh_store(store, qdpx, tmp_path):
     fresh = str(tmp_path / "fresh.db")
     with transaction(fresh) as session:
         result = import_qdpx(session, qdpx, "test.qdpx")
-    assert result.documents == len(DOCS) and result.codings == 21 and result.reviewers == {"ola", "kari"}
+    assert result.documents == len(DOCS) and result.codings == 22 and result.reviewers == {"ola", "kari"}
     assert result.memos == 1 and not result.warnings
     with open_session(store) as a, open_session(fresh) as b:
         assert _documents(b) == _documents(a)
@@ -303,7 +303,7 @@ def test_cli_export_and_import(store, tmp_path):
     out = tmp_path / "p.qdpx"
     res = runner.invoke(app, ["export", "--db", store, "--format", "qdpx", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "21 coding" in res.output
+    assert "22 coding" in res.output
     res = runner.invoke(app, ["export", "--db", store, "--format", "qdc", "-o", str(tmp_path / "c.qdc")])
     assert res.exit_code == 0, res.output
     fresh = str(tmp_path / "copy.db")

@@ -176,4 +176,4 @@ export_page.render(SimpleNamespace(db={store!r}, factory=session_factory({store!
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["HTML-rapport", "Excel (xlsx)", "CSV (zip)", "Prosjekt (.qdpx)", "Kodebok (.qdc)"]
-    assert "21 bekreftede kodinger" in " ".join(m.value for m in at.markdown)
+    assert "22 bekreftede kodinger" in " ".join(m.value for m in at.markdown)

@@ -45,7 +45,7 @@ def test_kinds_and_offsets():
     segments = segment_document(doc)
     assert [(s.kind, s.text) for s in segments] == [
         ("heading", "2 Tiltak"), ("paragraph", "Kort avsnitt. To setninger."),
-        ("list", "• Helsestasjonen\n• Skolen"), ("table", "Tiltak | Ansvar\nPMTO | Barnevernet"),
+        ("list", "• Helsestasjonen\n• Skolen"), ("table_row", "Tiltak | Ansvar"), ("table_row", "PMTO | Barnevernet"),
     ]
     assert segments[-1].page_start == 2
     for s in segments:

@@ -38,10 +38,9 @@ def is_url(db: str) -> bool:
 
 def store_codebook_path(db: str) -> Path:
     """The store's own codebook file, beside the store (the shipped one is never overwritten)."""
-    if is_url(db):
-        return Path.cwd() / "qualcode.codebook.yaml"
-    path = Path(db).expanduser().resolve()
-    return path.with_name(path.name + ".codebook.yaml")
+    from qualcode.coding.store_codebook import own_codebook_path
+
+    return own_codebook_path(db)
 
 
 @lru_cache(maxsize=8)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from qualcode.app import queue_state
 from qualcode.app.claims import claims_for
+from qualcode.app.extraction_context import show_extraction_context
 from qualcode.app.ranking import ranking_for
 from qualcode.app.retrain import retrainer_for, trainer_available
 from qualcode.app.widgets import SOURCE_NAMES, code_label, context_box, flash, number, show_flash, text_box
@@ -60,6 +61,7 @@ def render(ctx) -> None:
     with text_col:
         _header(view, queue, totals)
         _segment(view)
+        show_extraction_context(ctx, view.id)  # the table around a table row; OCR marks
     with decide_col:
         _suggestions(ctx, view, reviewer)
         _add_codes(ctx, view, reviewer)

@@ -8,6 +8,8 @@ from qualcode.cli.app import UserError, app, err_console, state
 from qualcode.cli import ingest_cmds  # noqa: E402,F401,I001  demo, run, extract, status
 from qualcode.cli import coding_cmds  # noqa: E402,F401  classify
 from qualcode.cli import model_cmds  # noqa: E402,F401  train, evaluate, queue
+from qualcode.cli import meta_cmds  # noqa: E402,F401  meta
+from qualcode.cli import codebook_cmds  # noqa: E402,F401  codebook list|add|rename|move|merge|delete|undo|recode
 from qualcode.cli import app_cmds  # noqa: E402,F401  app
 from qualcode.cli import analysis_cmds  # noqa: E402,F401  report, export, import
 

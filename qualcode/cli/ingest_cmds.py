@@ -25,6 +25,35 @@ PSEUDONYMISE_HELP = ("Replace names, phone numbers, e-mail and street addresses 
                      "are not pseudonymised. Use --no-pseudonymise only for transcripts already anonymised.")
 NAMES_HELP = ("A text file with names to replace, one per line (besides those found automatically). "
               "Also read: the file named by $QUALCODE_NAMES and a names.txt beside the files.")
+OCR_HELP = ("When to read PDF pages with OCR (Tesseract, Norwegian): auto = pages without a text layer "
+            "(scanned plans), always = every page, never = skip scanned pages. Needs "
+            "`apt-get install tesseract-ocr tesseract-ocr-nor`.")
+OCR_MODES = ("never", "auto", "always")
+
+
+def _ocr_mode(value: str) -> str:
+    if value not in OCR_MODES:
+        raise typer.BadParameter(f"use one of {', '.join(OCR_MODES)}")
+    return value
+
+
+def _page_progress():
+    """A per-page bar for `extract`, shown once a page goes to OCR (text pages take milliseconds)."""
+    state: dict = {}
+
+    def tick(done: int, total: int, ocr: bool) -> None:
+        if "bar" not in state and ocr:
+            state["bar"] = _progress()
+            state["bar"].start()
+            state["task"] = state["bar"].add_task("OCR, page by page", total=total)
+        if "bar" in state:
+            state["bar"].update(state["task"], completed=done)
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].stop()
+
+    return tick, close
 
 
 def _progress():
@@ -35,18 +64,20 @@ def _progress():
 
 
 def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, pseudonymise: bool = True,
-                 names_file: Path | None = None, command: str = "run") -> list:
+                 names_file: Path | None = None, command: str = "run", ocr: str = "auto") -> list:
     """Ingest with a progress bar; shared by `run` and `demo`.
 
     The run is recorded as interrupted when Ctrl-C or TERM stops it; documents already
     committed stay, and the next run goes on from there.
     """
+    from qualcode.coding.store_codebook import codebook_path_for
     from qualcode.ingest import FileResult, discover, ingest
     from qualcode.pipeline import Coding, finish_run, start_run
 
     files, _ = discover(paths)
     factory = _open_store(db)
-    run = start_run(factory, command, code=code)
+    book_path = codebook_path_for(db)  # the store's own codebook once edited (`qualcode codebook`, the app)
+    run = start_run(factory, command, code=code, codebook_path=book_path)
     results: list = []
     with _progress() as bar, _term_as_interrupt():
         task = bar.add_task("Reading files", total=len(files))
@@ -59,8 +90,8 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
                 bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}", soft_wrap=True, highlight=False)
 
         try:
-            ingest(factory, paths, run, workers=workers, coding=Coding() if code else None, progress=tick,
-                   pseudonymise=pseudonymise, names_file=names_file)
+            ingest(factory, paths, run, workers=workers, coding=Coding(book_path) if code else None, progress=tick,
+                   pseudonymise=pseudonymise, names_file=names_file, ocr=ocr)
         except BaseException as err:
             state = "interrupted" if isinstance(err, (KeyboardInterrupt, SystemExit)) else "failed"
             finish_run(factory, run, Counter(r.status for r in results), state=state)
@@ -141,6 +172,7 @@ def run(
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file failed."),
     pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise", help=PSEUDONYMISE_HELP),
     names: Path = typer.Option(None, "--names", help=NAMES_HELP, exists=True, dir_okay=False),
+    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP, callback=_ocr_mode),
 ) -> None:
     """Ingest plans and transcripts into the store, then code every new segment.
 
@@ -158,7 +190,7 @@ def run(
     Example: `qualcode run corpus/2025/ --db kommuner.db --workers 2`
     """
     db = db or default_db()
-    results = ingest_paths(paths, db, workers, code, pseudonymise, names)
+    results = ingest_paths(paths, db, workers, code, pseudonymise, names, ocr=ocr)
     _summarise(results, db)
     failed = any(r.status == "failed" for r in results)
     ingested = any(r.status in ("ingested", "unchanged") for r in results)
@@ -171,25 +203,39 @@ def extract(
     file: Path = typer.Argument(..., help="A PDF, DOCX, TXT or MD file.", exists=True, dir_okay=False),
     pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise", help=PSEUDONYMISE_HELP),
     names: Path = typer.Option(None, "--names", help=NAMES_HELP, exists=True, dir_okay=False),
+    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP, callback=_ocr_mode),
 ) -> None:
     """Print the segments of one file as JSON Lines, without touching a store.
 
     Each line has text, page, page_end, start, end (offsets into the frozen
-    document text) and kind; interview turns add role, speaker, turn, timestamp.
+    document text) and kind; interview turns add role, speaker, turn, timestamp;
+    a table row (kind table_row) adds context, the row with its column headers.
     Transcripts are printed pseudonymised. A manifest.csv beside the file gives
-    its document type (type intervju makes it a transcript).
+    its document type (type intervju makes it a transcript). Scanned pages are
+    read with OCR (see --ocr); the pages and Tesseract's confidence go to stderr.
 
-    Example: `qualcode extract intervju.docx > intervju.jsonl`
+    Example: `qualcode extract plan.pdf > plan.jsonl`
     """
     from qualcode.extract import ExtractionError
     from qualcode.prepare import prepare
-    from qualcode.manifest import read_manifest
 
-    meta = (read_manifest(file.parent) or {}).get(file.name)
+    meta = None
+    if (file.parent / "manifest.csv").is_file():  # the manifest's pydantic models cost ~0.1 s to load
+        from qualcode.manifest import read_manifest
+
+        meta = (read_manifest(file.parent) or {}).get(file.name)
+    tick, close = _page_progress()
     try:
-        prepared = prepare(file, meta.type if meta else None, pseudonymise, names)
+        prepared = prepare(file, meta.type if meta else None, pseudonymise, names, ocr=ocr, progress=tick)
     except ExtractionError as err:
         raise UserError(f"{file.name}: {err}") from None
+    finally:
+        close()
+    ocr_pages = prepared.document.ocr_pages
+    if ocr_pages:
+        mean = sum(p.confidence for p in ocr_pages) / len(ocr_pages)
+        err_console.print(f"OCR ({ocr_pages[0].engine}) read {len(ocr_pages)} page(s), mean confidence {mean:.0f} %",
+                          highlight=False)
     out = typer.get_text_stream("stdout")
     for seq, seg in enumerate(prepared.segments):
         out.write(json.dumps({"seq": seq, **seg.as_json()}, ensure_ascii=False) + "\n")
@@ -213,6 +259,8 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
                                  .group_by(schema.Coding.source)).all())
         reviewed = s.scalar(select(func.count()).select_from(schema.Segment).where(schema.Segment.review_version > 0))
         runs = list(s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(RUNS_SHOWN)))
+        ocr = s.execute(select(func.count(func.distinct(schema.OcrPage.document_id)), func.count(),
+                               func.avg(schema.OcrPage.confidence), func.min(schema.OcrPage.confidence))).one()
     from rich.table import Table
 
     from qualcode.pipeline import run_state
@@ -225,6 +273,9 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     console.print(table)
     console.print(f"Segments: {n_segments}, reviewed: {reviewed}. Codings: "
                   + (", ".join(f"{k} {v}" for k, v in sorted(codings.items())) or "none"))
+    if ocr[1]:
+        console.print(f"OCR: {ocr[1]} scanned page(s) in {ocr[0]} document(s) read with Tesseract, "
+                      f"mean confidence {ocr[2]:.0f} % (lowest page {ocr[3]:.0f} %)", highlight=False)
     if runs:
         last, state = runs[0], run_state(runs[0])
         note = {"interrupted": " — interrupted: the documents it committed are kept; run it again to add the rest",

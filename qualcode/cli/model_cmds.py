@@ -48,8 +48,11 @@ def train(
     from qualcode.coding.training import NothingToTrain, train_from_store
     from qualcode.store import session_factory
 
-    factory = session_factory(_store(db))
-    coder = current_coder(codebook)
+    from qualcode.coding.store_codebook import codebook_path_for
+
+    db = _store(db)
+    factory = session_factory(db)
+    coder = current_coder(codebook_path_for(db, codebook))  # the store's own codebook once edited
     err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
     try:
         result = train_from_store(factory, actor="cli", coder=coder, seed=seed, apply=recode)
@@ -175,8 +178,11 @@ def queue(
     from qualcode.coding.codebook import load_codebook
     from qualcode.store import schema, session_factory
 
-    book = load_codebook(codebook)
-    with session_factory(_store(db))() as session:
+    from qualcode.coding.store_codebook import codebook_path_for
+
+    db = _store(db)
+    book = load_codebook(codebook_path_for(db, codebook))  # the store's own codebook once edited
+    with session_factory(db)() as session:
         items = review_queue(session, n, book)
         info = {sid: (name, text) for sid, name, text in session.execute(
             select(schema.Segment.id, schema.Document.file_name, schema.Segment.text)

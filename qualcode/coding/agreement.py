@@ -3,7 +3,9 @@
 Per code, on the segments reviewers marked done:
 
 - ``kappa_model_reviewer`` / ``kappa_rule_reviewer``: Cohen's kappa of the machine's
-  applied codings against the reviewed labels (`reviewed_labels`). Model codings are
+  applied codings against the reviewed labels (`reviewed_labels`: unanimous or
+  adjudicated). Segments where reviewers disagree on the code and nobody has
+  adjudicated have no verdict yet and are left out (``n_disputed``). Model codings are
   written only for segments not yet reviewed, so they predate the verdict; segments
   the model never coded are left out (``n_model``).
 - ``kappa_reviewers``: Cohen's kappa between each pair of reviewers on the segments
@@ -27,11 +29,11 @@ from sklearn.metrics import cohen_kappa_score
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.review.labels import labels_by_reviewer, reviewed_labels
+from qualcode.review.labels import disputes, labels_by_reviewer, reviewed_labels
 from qualcode.store import schema
 
 COLUMNS = ["code", "n_segments", "n_positive", "kappa_rule_reviewer", "n_model", "kappa_model_reviewer",
-           "n_double", "kappa_reviewers", "alpha_reviewers"]
+           "n_double", "kappa_reviewers", "alpha_reviewers", "n_disputed"]
 
 
 def kappa(a, b) -> float:
@@ -74,16 +76,18 @@ def agreement_table(session: Session, codes: list[str] | None = None) -> pd.Data
     if codes is None:
         codes = list(session.scalars(select(schema.Code.code).where(schema.Code.active).order_by(schema.Code.code)))
     labels = reviewed_labels(session)
-    segs = sorted(labels)
+    open_disputes = disputes(session)
+    all_segs = sorted(labels)
     by_reviewer = labels_by_reviewer(session)
-    _, rule = _machine(session, "rule", segs)
-    model_coded, model = _machine(session, "model", segs)
-    model_segs = [s for s in segs if s in model_coded]
+    _, rule = _machine(session, "rule", all_segs)
+    model_coded, model = _machine(session, "model", all_segs)
     reviewers = sorted(by_reviewer)
     pairs = [(a, b, sorted(set(by_reviewer[a]) & set(by_reviewer[b]))) for a, b in itertools.combinations(reviewers, 2)]
-    multi = [s for s in segs if sum(s in by_reviewer[r] for r in reviewers) >= 2]
+    multi = [s for s in all_segs if sum(s in by_reviewer[r] for r in reviewers) >= 2]
     rows = []
     for code in codes:
+        segs = [s for s in all_segs if (s, code) not in open_disputes]
+        model_segs = [s for s in segs if s in model_coded]
         truth = np.array([code in labels[s] for s in segs], dtype=bool)
         pair_kappas = [(kappa([code in by_reviewer[a][s] for s in both], [code in by_reviewer[b][s] for s in both]),
                         len(both)) for a, b, both in pairs if both]
@@ -102,5 +106,28 @@ def agreement_table(session: Session, codes: list[str] | None = None) -> pd.Data
             "kappa_reviewers": (float(np.average([k for k, _ in pair_kappas], weights=[n for _, n in pair_kappas]))
                                 if pair_kappas else float("nan")),
             "alpha_reviewers": alpha(matrix),
+            "n_disputed": len(all_segs) - len(segs),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+PAIR_COLUMNS = ["reviewer_a", "reviewer_b", "n_common", "n_differ", "kappa_pooled"]
+
+
+def reviewer_pairs(session: Session, codes: list[str] | None = None) -> pd.DataFrame:
+    """Per pair of reviewers: segments both marked done, how many of them they coded differently,
+    and Cohen's kappa pooled over every (segment, code) decision on those segments."""
+    if codes is None:
+        codes = list(session.scalars(select(schema.Code.code).where(schema.Code.active).order_by(schema.Code.code)))
+    by_reviewer = labels_by_reviewer(session)
+    rows = []
+    for a, b in itertools.combinations(sorted(by_reviewer), 2):
+        both = sorted(set(by_reviewer[a]) & set(by_reviewer[b]))
+        if not both:
+            continue
+        x = [c in by_reviewer[a][s] for s in both for c in codes]
+        y = [c in by_reviewer[b][s] for s in both for c in codes]
+        rows.append({"reviewer_a": a, "reviewer_b": b, "n_common": len(both),
+                     "n_differ": sum(by_reviewer[a][s] != by_reviewer[b][s] for s in both),
+                     "kappa_pooled": kappa(x, y)})
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)

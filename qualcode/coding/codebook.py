@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "codebooks" / "barnevern.yaml"
 
-CODE_ID = re.compile(r"^[a-z]+\.[a-z_]+$")
+# theme.code, or deeper (theme.code.subcode, as REFI projects from NVivo nest): the theme is the first part
+CODE_ID = re.compile(r"^[a-z]+(\.[a-z_]+)+$")
 # One token of a pattern: a word (letters, digits, § - , / ' .) with an optional
 # leading and/or trailing "*", or a reference "@name" to a shared term list.
 TERM = re.compile(r"^(@[a-z_]+|\*?[^\s*]+\*?|[^\s*])$")
@@ -151,7 +152,7 @@ class Code(Strict):
     @classmethod
     def _id(cls, v: str) -> str:
         if not CODE_ID.match(v):
-            raise ValueError("code id must look like 'theme.name' (lower case, a-z and _)")
+            raise ValueError("code id must look like 'theme.name' or 'theme.name.sub' (lower case, a-z and _)")
         return v
 
     @model_validator(mode="after")
@@ -251,6 +252,16 @@ class Codebook(Strict):
             if c.id == code_id:
                 return c
         raise KeyError(code_id)
+
+    def parent_of(self, code_id: str) -> Code | None:
+        """The nearest code above a nested one (``a.b`` for ``a.b.c``), if the codebook has it."""
+        parts = code_id.split(".")
+        known = {c.id: c for c in self.codes}
+        for cut in range(len(parts) - 1, 1, -1):
+            found = known.get(".".join(parts[:cut]))
+            if found is not None:
+                return found
+        return None
 
     def theme_of(self, code_id: str) -> Theme:
         for t in self.themes:

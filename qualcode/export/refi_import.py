@@ -35,7 +35,7 @@ from qualcode.store.audit import record
 ACTOR = "refi-import"
 _PAGES = re.compile(r"s\.\s*(\d+)(?:\s*[–-]\s*(\d+))?\s*$")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_CODE_ID = re.compile(r"^[a-z]+\.[a-z_]+$")
+_CODE_ID = re.compile(r"^[a-z]+(\.[a-z_]+)+$")  # nested codes keep their depth: theme.code.sub
 _THEME_ID = re.compile(r"^[a-z]+$")
 
 
@@ -64,7 +64,7 @@ class ImportResult:
 # -- codes -------------------------------------------------------------------------------
 
 def read_codes(codes_el: etree._Element | None, ns: str) -> dict[str, ImportedCode]:
-    """GUID → code, for every code node (themes are the top level; deeper levels fold into their theme)."""
+    """GUID → code, for every code node (themes are the top level; deeper levels nest: theme.code.sub)."""
     found: dict[str, ImportedCode] = {}
     if codes_el is None:
         return found
@@ -75,12 +75,12 @@ def read_codes(codes_el: etree._Element | None, ns: str) -> dict[str, ImportedCo
         ident = mark if mark and _THEME_ID.match(mark) else slug(el.get("name", "")).replace("_", "")
         return ident or "tema"
 
-    def walk(el, theme: str) -> None:
+    def walk(el, theme: str, parent: str | None = None) -> None:
         description, mark = split_mark(el.findtext(f"{{{ns}}}Description"))
         if mark and _CODE_ID.match(mark):
             ident = mark
         else:
-            ident = f"{theme}.{slug(el.get('name', ''))}"
+            ident = f"{parent or theme}.{slug(el.get('name', ''))}"
             base, n = ident, 2
             while ident in taken:
                 ident, n = f"{base}_{'x' * (n - 1)}", n + 1  # ids allow only a-z and _
@@ -88,7 +88,7 @@ def read_codes(codes_el: etree._Element | None, ns: str) -> dict[str, ImportedCo
         found[el.get("guid").strip("{}").lower()] = ImportedCode(el.get("guid"), ident, ident.split(".")[0],
                                                                  el.get("name", ident), description)
         for child in el.findall(f"{{{ns}}}Code"):
-            walk(child, theme)
+            walk(child, theme, ident)
 
     for top in codes_el.findall(f"{{{ns}}}Code"):
         theme = theme_id_of(top)

@@ -14,13 +14,14 @@ from qualcode.extract.errors import ExtractionError
 __all__ = ["ExtractionError", "extract_file"]
 
 
-def extract_file(path: Path, *, doc_type: str | None = None) -> ExtractedDocument:
+def extract_file(path: Path, *, doc_type: str | None = None, ocr: str = "auto", progress=None) -> ExtractedDocument:
     """Extract one file into an :class:`ExtractedDocument`.
 
     The format comes from the file's content (magic bytes), cross-checked with its
     extension.  ``doc_type`` is the manifest's document type (e.g. "plan", "intervju");
     it does not change how the file is read, only whether speaker turns are looked for
-    (see :mod:`qualcode.extract.transcript`).
+    (see :mod:`qualcode.extract.transcript`).  ``ocr`` ("never", "auto", "always") and
+    ``progress(done, total, ocr)`` apply to PDFs (see :func:`qualcode.extract.pdf.extract_pdf`).
     """
     from qualcode.extract.sniff import detect_format
     from qualcode.extract.transcript import detect_turns
@@ -33,7 +34,7 @@ def extract_file(path: Path, *, doc_type: str | None = None) -> ExtractedDocumen
         if fmt == "pdf":
             from qualcode.extract.pdf import extract_pdf
 
-            doc = extract_pdf(path)
+            doc = extract_pdf(path, ocr=ocr, progress=progress)
         elif fmt == "docx":
             from qualcode.extract.docx import extract_docx
 

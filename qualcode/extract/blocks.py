@@ -11,12 +11,14 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from qualcode.extract.normalize import BULLET, normalize_line
+from qualcode.extract.normalize import BULLET
 from qualcode.extract.pdf_lines import Line
 from qualcode.extract.tables import Table
 
 _WEAK_MARKER = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|[-–—*])\s+\S")
+_BARE_NUMBER = re.compile(r"^(\d{1,2})\s+\S")
 _END_PUNCT = re.compile(r"[.!?:;]['\"»”’)\]*]*$")
+_URL_SCHEME_END = re.compile(r"(?:^|\W)(?:https?|ftp):/{0,2}$")  # "… https:" goes on with "//www…"
 MAX_HEADING_LINES = 4
 
 
@@ -115,16 +117,20 @@ def _overlap_x(a: Line, b: Line) -> bool:
 
 
 def list_marker(text: str) -> str | None:
-    """'strong' for a bullet glyph, 'weak' for "1." / "a)" / "-" that may be list markers."""
+    """'strong' for a bullet glyph, 'weak' for "1." / "a)" / "-" that may be list markers,
+    'bare' for a plain number ("2 Etablere …") that is one only with a list's evidence."""
     if text.startswith(BULLET):
         return "strong"
     if _WEAK_MARKER.match(text):
         return "weak"
+    if _BARE_NUMBER.match(text):
+        return "bare"
     return None
 
 
 def ends_sentence(text: str) -> bool:
-    return bool(_END_PUNCT.search(text.rstrip()))
+    text = text.rstrip()
+    return bool(_END_PUNCT.search(text)) and not _URL_SCHEME_END.search(text[-12:])
 
 
 class _ChunkReader:
@@ -154,11 +160,13 @@ class _ChunkReader:
                 prev = None
                 continue
             line = item
-            text = normalize_line(line.text)
+            text = line.text
             nxt = items[pos + 1] if pos + 1 < len(items) and isinstance(items[pos + 1], Line) else None
             gap = prev is None or self.style.is_gap(prev, line) or not _overlap_x(prev, line)
             marker = list_marker(text)
             if marker == "weak" and not self._weak_marker_ok(line, prev, nxt, cur, gap):
+                marker = None
+            elif marker == "bare" and not self._bare_marker_ok(line, nxt, cur, gap):
                 marker = None
             if marker:
                 if cur is not None and cur.kind == "list" and (not gap or self._near(prev, line)):
@@ -191,7 +199,7 @@ class _ChunkReader:
         lines = block.lines
         if len(lines) > MAX_HEADING_LINES:
             return False
-        last = normalize_line(lines[-1].text)
+        last = lines[-1].text
         if len(lines) >= 2 and last[-1:] in ".!?":
             return False
         return not (lines[0].size < 1.12 * self.style.body_size and len(lines) > 2)
@@ -209,7 +217,24 @@ class _ChunkReader:
         if nxt is None or self.style.is_gap(line, nxt):
             return True
         hanging = nxt.x0 > line.x0 + 0.5 * line.size
-        return hanging or bool(list_marker(normalize_line(nxt.text)))
+        return hanging or bool(list_marker(nxt.text))
+
+    def _bare_marker_ok(self, line: Line, nxt: Line | None, cur, gap: bool) -> bool:
+        """A plain number starts a list item with evidence: the item's next line hangs
+        under its text, or the numbers run on from the list above or into the next line."""
+        if self.is_heading(line, line.text):
+            return False
+        number = int(_BARE_NUMBER.match(line.text).group(1))
+        if cur is not None and cur.kind == "list" and not (gap and not self._near(cur.items[-1][-1], line)):
+            previous = _BARE_NUMBER.match(cur.items[-1][0].text)
+            if previous and int(previous.group(1)) == number - 1:
+                return True
+        if nxt is None or self.style.is_gap(line, nxt):
+            return False
+        following = _BARE_NUMBER.match(nxt.text)
+        if following:
+            return int(following.group(1)) == number + 1 and abs(nxt.x0 - line.x0) < 0.5 * line.size
+        return nxt.x0 > line.x0 + 0.5 * line.size  # hanging indent
 
     def _continues_item(self, block: RawBlock, line: Line) -> bool:
         first = block.items[-1][0]
@@ -226,7 +251,7 @@ class _ChunkReader:
         indent = line.x0 - prev.x0
         if 0.8 * size <= indent <= 6 * size and nxt is not None and abs(nxt.x0 - prev.x0) < 0.5 * size:
             return True  # first-line indent
-        if not self.style.uses_gaps and ends_sentence(normalize_line(prev.text)):
+        if not self.style.uses_gaps and ends_sentence(prev.text):
             width = right - prev.x0
             if prev.x1 < right - max(0.15 * width, 3 * size):
                 return True  # short last line of a paragraph
@@ -259,8 +284,11 @@ def text_rows(items: list) -> list:
             cells = [ln for row in rows[i:j] for ln in row]
             table = Table(min(c.x0 for c in cells), min(c.top for c in cells), max(c.x1 for c in cells),
                           max(c.bottom for c in cells),
-                          [[normalize_line(c.text) for c in row] for row in rows[i:j]], cells[0].page)
+                          [[c.text for c in row] for row in rows[i:j]], cells[0].page)
             table.page_end = max(c.page for c in cells)
+            body_bold = all(c.bold for row in rows[i + 1:j] for c in row)
+            table.header_rows = 1 if all(c.bold for c in rows[i]) and not body_bold else None
+            table.row_pages = [row[0].page for row in rows[i:j]]
             out.append(table)
             i = j
             continue

@@ -104,7 +104,8 @@ def extract_docx(path: Path, label_starts: list[int] | None = None) -> Extracted
         elif child.tag == qn("w:tbl"):
             flush_list()
             first, last = pages.advance_in(child)
-            builder.add_table(_table_rows(Table(child, document)), first, last)
+            table = Table(child, document)
+            builder.add_table(_table_rows(table), first, last, header_rows=_header_rows(table))
     flush_list()
     return builder.build(pages.page, "python-docx")
 
@@ -144,6 +145,28 @@ def _table_rows(table: Table) -> list[list[str]]:
             cells.append(" ".join(normalize_text(cell.text).split()))
         rows.append(cells)
     return rows
+
+
+def _header_rows(table: Table) -> int | None:
+    """1 when Word marks the first row as a header (repeat-header flag, the table style's
+    "header row" option, or all-bold text); None when the file does not say."""
+    rows = table._tbl.tr_lst
+    if not rows:
+        return None
+    trpr = rows[0].trPr
+    if trpr is not None and trpr.find(qn("w:tblHeader")) is not None:
+        return 1
+    tblpr = table._tbl.tblPr
+    look = tblpr.find(qn("w:tblLook")) if tblpr is not None else None
+    if look is not None:
+        first = look.get(qn("w:firstRow"))
+        value = look.get(qn("w:val"))
+        if first in ("1", "true", "on") or (first is None and value and int(value, 16) & 0x0020):
+            return 1
+    runs = [run for cell in table.rows[0].cells for p in cell.paragraphs for run in p.runs if run.text.strip()]
+    if runs and all(run.bold for run in runs):
+        return 1
+    return None
 
 
 class _Numbering:

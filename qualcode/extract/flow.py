@@ -8,8 +8,9 @@ a table continued on the next page (header row repeated or not) becomes one tabl
 """
 from __future__ import annotations
 
+import re
+
 from qualcode.extract.blocks import RawBlock, Style, ends_sentence
-from qualcode.extract.normalize import normalize_line
 from qualcode.extract.pdf_lines import Line
 
 
@@ -50,12 +51,15 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
     last = out[-1]
     first = blocks[0]
     if last.kind == "table" and first.kind == "table":
-        if _table_width(last) == _table_width(first):
-            rows = first.table.rows
+        repeated = bool(first.table.rows and last.table.rows and first.table.rows[0] == last.table.rows[0])
+        # a continuation repeats the header row, or has none of its own (a new table has its own header)
+        if _table_width(last) == _table_width(first) and (repeated or not first.table.header_rows):
+            rows, pages = first.table.rows, first.table.pages_of_rows()
             if rows and rows[0] == last.table.rows[0]:
-                rows = rows[1:]  # header row repeated on the new page
+                rows, pages = rows[1:], pages[1:]  # header row repeated on the new page (or column)
+            last.table.row_pages = last.table.pages_of_rows() + pages
             last.table.rows.extend(rows)
-            last.table.page_end = first.table.page
+            last.table.page_end = max(pages, default=first.table.page)
             blocks.pop(0)
         return
     # skip interruptions: trailing footnote-sized text / tables before, leading tables after
@@ -70,9 +74,17 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
         return
     if abs(prev.size - nxt.size) > 1.0:
         return
+    adjacent = back == len(out) - 1 and fwd == 0  # nothing stepped over: a list may go on as it is
     if prev.kind == "list" and nxt.kind == "list":
-        prev.items.extend(nxt.items)
+        if adjacent:
+            prev.items.extend(nxt.items)
+            blocks.pop(fwd)
+        return
+    if prev.kind == "list" and nxt.kind == "paragraph" and adjacent and _next_number(prev, nxt.lines[0]):
+        prev.items.append(nxt.lines)  # "5 …" after a list ending with "4 …": the list goes on
         blocks.pop(fwd)
+        if fwd < len(blocks) and blocks[fwd].kind == "list" and _next_number(prev, blocks[fwd].items[0][0]):
+            prev.items.extend(blocks.pop(fwd).items)
         return
     if nxt.kind != "paragraph":
         return
@@ -86,6 +98,13 @@ def _join_across(out: list[RawBlock], blocks: list[RawBlock], style: Style, edge
     blocks.pop(fwd)
 
 
+def _next_number(block: RawBlock, line: Line) -> bool:
+    """Does ``line`` start with the number after the one that starts the list's last item?"""
+    last = re.match(r"(\d{1,2})\s", block.items[-1][0].text)
+    this = re.match(r"(\d{1,2})\s+\S", line.text)
+    return bool(last and this) and int(this.group(1)) == int(last.group(1)) + 1
+
+
 def _small(block: RawBlock, style: Style) -> bool:
     return block.kind == "paragraph" and block.size < 0.9 * style.body_size
 
@@ -96,8 +115,8 @@ def _table_width(block: RawBlock) -> int:
 
 def _continues(tail: Line, head: Line, edge: tuple[float, bool]) -> bool:
     """Does the paragraph ending with ``tail`` go on with ``head`` (next column/page)?"""
-    end = normalize_line(tail.text)
-    start = normalize_line(head.text)
+    end = tail.text
+    start = head.text
     if not end or not start:
         return False
     if end[-1] in "-\u00ad" and end[-2:-1].isalpha():
@@ -107,7 +126,7 @@ def _continues(tail: Line, head: Line, edge: tuple[float, bool]) -> bool:
     right, justified = edge
     if justified and tail.x1 >= right - 2.0 and tail.x1 - tail.x0 > 10 * tail.size:
         return start[:1].isalnum() or start[:1] in "(«\"'"  # a justified full line is never a paragraph's last
-    if end[-1] in "!?:":
+    if end[-1] in "!?:" and ends_sentence(end):
         return False
     if lower_start:
         return True

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pypdfium2.raw as pdfium_c
 
-from qualcode.extract.pdf_lines import Line
+from qualcode.extract.pdf_lines import Line, normalized
 
 _BOLD = ("bold", "black", "heavy", "semibold", "demi")
 
@@ -50,7 +50,7 @@ class PlumberPages:
             baseline = max(c["bottom"] for c in chars) - 0.2 * size
             out.append(Line(item["text"], item["x0"], item["x1"], item["top"], item["bottom"], baseline, size,
                             bold_chars >= 0.9 * len(chars), number))
-        return out
+        return normalized(out)
 
     def close(self) -> None:
         if self._pdf is not None:

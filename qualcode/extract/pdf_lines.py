@@ -1,9 +1,11 @@
 """Positioned text lines from one PDF page, read with pypdfium2.
 
 pdfium is ~100x faster than pdfminer here.  Its text "rects" are runs of characters from
-one text object (usually one line, or the part of a line in one font), so a page costs a
-few hundred C calls instead of one per character.  Runs on the same baseline that sit
-close together become a :class:`Line`; a wide gap (a column gutter) starts a new line.
+one text object (usually one line, or the part of a line in one font); the character
+range of each run is found by a galloping search over the characters' text objects, so
+a page costs a few hundred C calls instead of one per character.  Runs on the same
+baseline that sit close together become a :class:`Line`; a wide gap (a column gutter)
+starts a new line.  Line texts are normalised once per page.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
 from pypdfium2_raw.bindings import _libs
+
+from qualcode.extract.normalize import normalize_lines
 
 _BOLD_NAMES = ("bold", "black", "heavy", "semibold", "demi")
 
@@ -30,6 +34,8 @@ class Run:
     bold: bool
     rect: tuple[float, float, float, float]  # (left, bottom, right, top) in PDF user space
     text: str | None = None
+    span: tuple[int, int] | None = None  # its characters' [first, end) indexes in the text page
+    lead: str = ""  # what pdfium put between the previous text object's characters and this run's
 
 
 class Frame:
@@ -147,6 +153,40 @@ def page_text(textpage) -> str:
     return bytes(buf)[: max(0, got - 1) * 2].decode("utf-16-le", errors="replace")
 
 
+def object_ranges(textpage, n: int) -> list[list[int]]:
+    """[first, end) character ranges, each drawn by one text object, in character order.
+
+    A text object's characters are contiguous in pdfium's character list, so each range's
+    end is found by galloping (1, 2, 4 … characters ahead) and then bisecting: about
+    2·log2(run length) calls per run instead of one per character.  Generated characters
+    (spaces and line breaks pdfium inserts between objects) have no object and separate
+    the ranges.
+    """
+    get_object = _TEXT_OBJECT
+    handle = ctypes.cast(textpage, ctypes.c_void_p).value
+    ranges: list[list[int]] = []
+    i = 0
+    while i < n:
+        obj = get_object(handle, i)
+        if obj is None:
+            i += 1
+            continue
+        lo, step, hi = i, 1, i + 1
+        while hi < n and get_object(handle, hi) == obj:
+            lo = hi
+            step *= 2
+            hi = min(n, lo + step)
+        while hi - lo > 1:  # get_object(lo) == obj; hi == n or get_object(hi) != obj
+            mid = (lo + hi) // 2
+            if get_object(handle, mid) == obj:
+                lo = mid
+            else:
+                hi = mid
+        ranges.append([i, hi])
+        i = hi
+    return ranges
+
+
 def read_runs(textpage, frame: Frame) -> list[Run]:
     """All text runs of a page, in view coordinates.
 
@@ -156,29 +196,20 @@ def read_runs(textpage, frame: Frame) -> list[Run]:
     """
     text = page_text(textpage)
     n = len(text)
-    groups: list[list[int]] = []
-    previous = None
-    get_object = _TEXT_OBJECT
-    handle = ctypes.cast(textpage, ctypes.c_void_p).value
-    for i in range(n):
-        obj = get_object(handle, i)
-        if obj is None:
-            previous = None
-            continue
-        if obj != previous:
-            groups.append([i, i + 1])
-            previous = obj
-        else:
-            groups[-1][1] = i + 1
-    if n != pdfium_c.FPDFText_CountChars(textpage):
-        groups = []  # surrogate pairs: indexes and text disagree, fall back to boxes
+    groups = object_ranges(textpage, n) if n == pdfium_c.FPDFText_CountChars(textpage) else []
+    # (surrogate pairs make indexes and text disagree: then fall back to boxes)
     rect_count = pdfium_c.FPDFText_CountRects(textpage, 0, -1)
     probe = _FontProbe(textpage)
     if len(groups) != rect_count:
-        return _runs_from_rects(textpage, frame, probe, rect_count)
+        # a range of only zero-size characters (e.g. a lone space object) has no rect
+        groups = [g for g in groups if text[g[0]:g[1]].strip()]
+        if len(groups) != rect_count:
+            return _runs_from_rects(textpage, frame, probe, rect_count)
     left, top, right, bottom = (ctypes.c_double() for _ in range(4))
     runs: list[Run] = []
+    previous_end = 0
     for k, (a, b_) in enumerate(groups):
+        lead, previous_end = text[previous_end:a], b_
         if not pdfium_c.FPDFText_GetRect(textpage, k, left, top, right, bottom):
             continue
         chunk = text[a:b_]
@@ -187,6 +218,7 @@ def read_runs(textpage, frame: Frame) -> list[Run]:
         first = a + (len(chunk) - len(chunk.lstrip()))
         run = _make_run(frame, probe, first, left.value, bottom.value, right.value, top.value, chunk)
         if run is not None:
+            run.span, run.lead = (a, b_), lead
             runs.append(run)
     return runs
 
@@ -204,7 +236,8 @@ def _make_run(frame: Frame, probe: "_FontProbe", index: int, l: float, b: float,
     if size <= 0.5:
         size = min(h, r - l) * 0.8
     if frame.rotation in (0, 180):
-        ok = base is not None and b - 1 <= base <= t + 1
+        # the origin is the baseline; glyphs drawn above it (bullets, dashes, quotes) start below their box
+        ok = base is not None and b - 0.6 * size - 1 <= base <= t + 1
         baseline = frame.point(l, base if ok else b + h * 0.2)[1]
     else:
         baseline = vb - 0.2 * (vb - vt)
@@ -248,10 +281,11 @@ def group_lines(runs: list[Run]) -> list[list[Run]]:
             prev = current[-1]
             gap = run.x0 - right
             size = max(prev.size, run.size)
-            limit = 1.25 * size
             if len(current) == 1 and prev.x1 - prev.x0 <= 1.2 * size:
-                limit = 4 * size  # a bullet or number marker sits well left of its text
-            if gap > limit or (gap > 0.4 * size and is_gutter(right, run.x0)):
+                split = gap > 4 * size  # a bullet or number marker sits well left of its text
+            else:
+                split = gap > 1.25 * size or (gap > 0.4 * size and is_gutter(right, run.x0))
+            if split:
                 lines.append(current)
                 current = [run]
                 right = run.x1
@@ -266,17 +300,20 @@ def _bands(runs: list[Run]) -> list[list[Run]]:
     """Runs grouped by vertical position (one band per printed line across the page)."""
     bands: list[list[Run]] = []
     for run in sorted(runs, key=lambda r: (r.top, r.x0)):
-        placed = False
-        for band in bands[-6:][::-1]:
+        best, best_diff = None, None
+        for band in bands[-6:]:
             ref = band[0]
             overlap = min(ref.bottom, run.bottom) - max(ref.top, run.top)
-            if overlap >= 0.5 * min(ref.bottom - ref.top, run.bottom - run.top) and abs(
-                ref.baseline - run.baseline
-            ) <= 0.5 * max(ref.size, run.size):
-                band.append(run)
-                placed = True
-                break
-        if not placed:
+            diff = abs(ref.baseline - run.baseline)
+            size = max(ref.size, run.size)
+            # one baseline, or boxes that overlap well (a small glyph such as "," has a small box)
+            same = diff <= 0.15 * size or (
+                overlap >= 0.5 * min(ref.bottom - ref.top, run.bottom - run.top) and diff <= 0.5 * size)
+            if same and (best_diff is None or diff < best_diff):
+                best, best_diff = band, diff
+        if best is not None:
+            best.append(run)
+        else:
             bands.append([run])
     return bands
 
@@ -323,21 +360,33 @@ def _gutter_probe(bands: list[list[Run]]):
 
 def read_lines(textpage, frame: Frame, page_number: int) -> list[Line]:
     """The page's text lines, each with its bounding box and dominant font."""
+    return lines_from_runs(read_runs(textpage, frame), page_number)
+
+
+def lines_from_runs(runs: list[Run], page_number: int) -> list[Line]:
+    """Runs grouped into lines; the line texts normalised together (one regex pass per page)."""
     out: list[Line] = []
-    for runs in group_lines(read_runs(textpage, frame)):
-        runs = _drop_overprint(runs)
-        x0 = min(r.x0 for r in runs)
-        x1 = max(r.x1 for r in runs)
-        top = min(r.top for r in runs)
-        bottom = max(r.bottom for r in runs)
-        main = max(runs, key=lambda r: (r.x1 - r.x0) * r.size)
-        width = sum(r.x1 - r.x0 for r in runs) or 1.0
-        bold = sum(r.x1 - r.x0 for r in runs if r.bold) >= 0.9 * width
-        text = _join_runs(runs)
+    for group in group_lines(runs) if runs else []:
+        group = _drop_overprint(group)
+        x0 = min(r.x0 for r in group)
+        x1 = max(r.x1 for r in group)
+        top = min(r.top for r in group)
+        bottom = max(r.bottom for r in group)
+        main = max(group, key=lambda r: (r.x1 - r.x0) * r.size)
+        width = sum(r.x1 - r.x0 for r in group) or 1.0
+        bold = sum(r.x1 - r.x0 for r in group if r.bold) >= 0.9 * width
+        text = join_runs(group)
         if not text.strip():
             continue
         out.append(Line(text, x0, x1, top, bottom, main.baseline, main.size, bold, page_number))
-    return out
+    return normalized(out)
+
+
+def normalized(lines: list[Line]) -> list[Line]:
+    """The lines with normalised text (see :func:`normalize_lines`); empty ones dropped."""
+    for line, text in zip(lines, normalize_lines([ln.text for ln in lines])):
+        line.text = text
+    return [ln for ln in lines if ln.text]
 
 
 def _drop_overprint(runs: list[Run]) -> list[Run]:
@@ -353,19 +402,59 @@ def _drop_overprint(runs: list[Run]) -> list[Run]:
     return kept
 
 
-def _join_runs(runs: list[Run]) -> str:
-    """Run texts left to right, with a space where the runs do not touch."""
+def join_runs(runs: list[Run]) -> str:
+    """Run texts left to right, with a space where the words part.
+
+    Runs that follow each other in pdfium's text stream part where the stream has a space
+    between them (one the PDF draws, or one pdfium inferred); other neighbours part where
+    their boxes do not touch.  A line drawn glyph by glyph is judged by its own gaps
+    instead, because letter spacing makes pdfium infer spaces inside words: the gaps
+    fall into letter gaps and clearly wider word gaps.
+    """
+    word_gap = _word_gap(runs)
     parts: list[str] = []
     right = None
+    previous = None
     for run in runs:
         text = (run.text or "").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-        if parts and right is not None:
+        if parts and right is not None and not parts[-1].endswith(" ") and not text.startswith(" "):
             gap = run.x0 - right
-            if gap > 0.12 * run.size and not parts[-1].endswith(" ") and not text.startswith(" "):
+            if word_gap is not None:
+                space = gap >= word_gap
+            elif _follows(previous, run):
+                space = " " in run.lead
+            else:
+                space = gap > 0.12 * run.size
+            if space:
                 parts.append(" ")
         parts.append(text)
         right = run.x1 if right is None else max(right, run.x1)
+        previous = run
     return "".join(parts)
+
+
+def _word_gap(runs: list[Run]) -> float | None:
+    """For a line drawn one glyph per run: the smallest gap that parts words, else None.
+
+    The gaps between glyphs split into letter gaps and word gaps (a space wider); the
+    threshold sits in the widest jump between consecutive sorted gaps, when that jump is
+    clear (>= 0.08 em, and the wider gap >= 1.5 x the narrower).  No such jump: the line
+    is one word (threshold infinite).
+    """
+    if len(runs) < 6 or sum(1 for r in runs if len((r.text or "").strip()) == 1) < 0.7 * len(runs):
+        return None
+    size = sorted(r.size for r in runs)[len(runs) // 2]
+    gaps = sorted(b.x0 - a.x1 for a, b in zip(runs, runs[1:]))
+    jump, lo, hi = max(((b - a, a, b) for a, b in zip(gaps, gaps[1:])), default=(0.0, 0.0, None))
+    if hi is None or jump < 0.08 * size or hi < 1.5 * max(lo, 0.0):
+        return float("inf")
+    return hi
+
+
+def _follows(previous: Run | None, run: Run) -> bool:
+    """Does ``run`` come right after ``previous`` in the text stream, on the same line?"""
+    return (previous is not None and previous.span is not None and run.span is not None
+            and previous.span[1] + len(run.lead) == run.span[0] and "\n" not in run.lead)
 
 
 def _bounded_text(textpage, left: float, bottom: float, right: float, top: float, keep_lines: bool = False) -> str:
@@ -380,6 +469,6 @@ def _bounded_text(textpage, left: float, bottom: float, right: float, top: float
 
 
 def bounded_text(textpage, frame: Frame, x0: float, top: float, x1: float, bottom: float) -> str:
-    """Text inside a view box, one line per ``\n`` (used for table cells)."""
+    """Text inside a view box, one line per ``\n`` (table cells of pages read by box)."""
     left, low, right, high = frame.unbox(x0, top, x1, bottom)
     return _bounded_text(textpage, left, low, right, high, keep_lines=True)

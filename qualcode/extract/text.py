@@ -101,11 +101,14 @@ def _emit(builder: DocumentBuilder, lines: list[str], page: int, markdown: bool)
             flush()
             j = i
             rows = []
+            header_rows = None
             while j < len(lines) and (_is_table_row(lines[j]) or _TABLE_SEPARATOR.match(lines[j])):
                 if not _TABLE_SEPARATOR.match(lines[j]):
                     rows.append([normalize_line(c) for c in lines[j].strip().strip("|").split("|")])
+                elif len(rows) == 1:
+                    header_rows = 1  # "| a | b |" over "|---|---|": a header row
                 j += 1
-            builder.add_table(rows, page)
+            builder.add_table(rows, page, header_rows=header_rows)
             i = j
             continue
         pending.append(line)

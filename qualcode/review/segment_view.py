@@ -147,3 +147,76 @@ def _add_codings(session: Session, view: SegmentView) -> None:
         elif r.source == "reviewer":
             view.decisions.setdefault(r.created_by, {})[r.code] = Decision(bool(r.applied), r.created_at)
     view.suggestions = sorted(by_code.values(), key=lambda s: (not s.applied, -s.score, s.code))
+
+
+# -- extraction context: the table around a table row, and OCR marks ------------------------------
+
+@dataclass
+class TableAround:
+    """The table a table-row segment comes from, for showing the row in its table."""
+
+    headers: list[str]      # one label per column ("" where the table has none)
+    rows: list[list[str]]   # the body rows (header rows left out)
+    row: int | None         # index in ``rows`` of the segment's row; None for a header segment
+    page_start: int
+    page_end: int
+
+    @property
+    def labelled(self) -> str | None:
+        """The segment's row with its column headers: "Tiltak: PMTO | Målgruppe: … | Ansvar: …"."""
+        if self.row is None:
+            return None
+        from qualcode.segment import labelled_row
+
+        return labelled_row(self.headers, self.rows[self.row]) if any(self.headers) else None
+
+
+def table_around(session: Session, segment_id: int) -> TableAround | None:
+    """The table holding a ``table_row`` / ``table_header`` segment, or None for other segments."""
+    S, T = schema.Segment, schema.DocumentTable
+    seg = session.execute(select(S.document_id, S.start, S.kind).where(S.id == segment_id)).first()
+    if seg is None or seg.kind not in ("table_row", "table_header"):
+        return None
+    table = session.execute(
+        select(T.start, T.rows, T.header_rows, T.page_start, T.page_end)
+        .where(T.document_id == seg.document_id, T.start <= seg.start, T.end > seg.start)
+        .order_by(T.start.desc()).limit(1)).first()
+    if table is None:
+        return None
+    rows = [[str(c) for c in row] for row in table.rows]
+    index, offset = None, table.start
+    for i, row in enumerate(rows):  # the table's text is its rows joined: "a | b\nc | d"
+        end = offset + len(" | ".join(row))
+        if offset <= seg.start <= end:
+            index = i
+            break
+        offset = end + 1
+    from qualcode.segment import column_labels
+
+    width = max((len(r) for r in rows), default=0)
+    headers = column_labels(rows, table.header_rows) or [""] * width
+    body_index = None if index is None or index < table.header_rows else index - table.header_rows
+    return TableAround(headers + [""] * (width - len(headers)), rows[table.header_rows:], body_index,
+                       table.page_start, table.page_end)
+
+
+@dataclass
+class OcrMark:
+    """The segment's pages were read with OCR: Tesseract's lowest mean confidence on them."""
+
+    pages: list[int]
+    confidence: float
+    engine: str
+
+
+def ocr_mark(session: Session, segment_id: int) -> OcrMark | None:
+    """OCR facts for a segment whose pages were scanned, or None when its text came from a text layer."""
+    S, O = schema.Segment, schema.OcrPage
+    seg = session.execute(select(S.document_id, S.page_start, S.page_end).where(S.id == segment_id)).first()
+    if seg is None:
+        return None
+    rows = session.execute(select(O.page, O.confidence, O.engine).where(
+        O.document_id == seg.document_id, O.page >= seg.page_start, O.page <= seg.page_end).order_by(O.page)).all()
+    if not rows:
+        return None
+    return OcrMark([r.page for r in rows], min(r.confidence for r in rows), rows[0].engine)

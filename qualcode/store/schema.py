@@ -69,6 +69,8 @@ class Document(Base):
     text: Mapped[str] = mapped_column(Text)  # frozen: offsets of segments and codings point into it
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # metadata fields guessed from the file name / title page, not yet confirmed by a person (0007)
+    metadata_inferred: Mapped[list | None] = mapped_column(JSON, default=list)
 
     segments: Mapped[list[Segment]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="Segment.seq"
@@ -198,3 +200,70 @@ class ModelArtifact(Base):
     n_labelled: Mapped[int] = mapped_column(Integer, default=0)
     metrics: Mapped[dict] = mapped_column(JSON, default=dict)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CodebookChange(Base):
+    """One codebook edit (add, rename, move, merge, delete, edit) and the codings it moved, so it can be undone.
+
+    Codings are never edited: a rename or merge writes copies under the new code and
+    deactivates the originals; undo reverses exactly those rows (0007).
+    """
+
+    __tablename__ = "codebook_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # codes involved, e.g. {"from": "a.b", "to": "a.c"}
+    before_version: Mapped[str | None] = mapped_column(String(40))
+    after_version: Mapped[str] = mapped_column(String(40))
+    created_codings: Mapped[list] = mapped_column(JSON, default=list)
+    deactivated_codings: Mapped[list] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_by: Mapped[str | None] = mapped_column(String(120))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Adjudication(Base):
+    """The agreed decision on a code for a segment where reviewers disagreed; it wins over their codings (0007)."""
+
+    __tablename__ = "adjudications"
+    __table_args__ = (Index("ix_adjudications_segment_code", "segment_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(80))
+    applied: Mapped[bool] = mapped_column(Boolean)
+    adjudicator: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+class DocumentTable(Base):
+    """A table as extracted: its cells row by row, so a table-row segment can be shown in its table.
+
+    ``[start, end)`` is the table's block in ``documents.text``; its segments are its rows
+    (a header row is a ``table_header`` segment, every other row a ``table_row``).
+    """
+
+    __tablename__ = "document_tables"
+    __table_args__ = (Index("ix_document_tables_document_start", "document_id", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+    header_rows: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class OcrPage(Base):
+    """A page whose text came from OCR, with Tesseract's mean word confidence (0-100)."""
+
+    __tablename__ = "ocr_pages"
+    __table_args__ = (UniqueConstraint("document_id", "page"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    page: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str] = mapped_column(String(80))
