@@ -138,6 +138,7 @@ def ingest(
     with session_factory() as session:
         known = set(session.scalars(select(schema.Document.content_hash)))
     todo: list[tuple[SourceFile, str]] = []
+    same: list[tuple[SourceFile, str]] = []  # already in the store
     reading: set[str] = set()  # digests of the files this run reads
     copies: dict[str, list[SourceFile]] = {}  # digest -> later files with the same content
     for source in files:
@@ -147,14 +148,16 @@ def ingest(
             result = FileResult(source.path, "failed", f"cannot open the file ({err.strerror})")
         else:
             if digest in known:
-                result = unchanged(session_factory, source, digest)
+                same.append((source, digest))
             elif digest in reading:
                 copies.setdefault(digest, []).append(source)
-                continue
             else:
                 reading.add(digest)
                 todo.append((source, digest))
-                continue
+            continue
+        results.append(result)
+        report(result)
+    for result in unchanged(session_factory, same):
         results.append(result)
         report(result)
     if not todo:
@@ -181,15 +184,28 @@ def _jobs(todo: list[tuple[SourceFile, str]], pseudonymise: bool, names_file: Pa
             for source, _ in todo]
 
 
-def unchanged(session_factory, source: SourceFile, digest: str) -> FileResult:
-    """A file whose content is already in the store; a manifest given again updates its metadata."""
-    updated = []
-    if source.meta is not None:
-        from qualcode.metadata import update_from_manifest
+def unchanged(session_factory, files: list[tuple[SourceFile, str]]) -> list[FileResult]:
+    """Files whose content is already in the store; a manifest given again updates their metadata
+    (one transaction for all of them, documents read without their text)."""
+    described = [(source, digest) for source, digest in files if source.meta is not None]
+    updated: dict[str, list[str]] = {}
+    if described:
+        from sqlalchemy.orm import defer
 
-        updated = update_from_manifest(session_factory, digest, source.meta)
-    return FileResult(source.path, "unchanged", "already in the store (same content)"
-                      + (f"; metadata updated: {', '.join(updated)}" if updated else ""))
+        from qualcode.metadata import apply_manifest_row
+
+        with session_factory.begin() as session:
+            for start in range(0, len(described), 500):
+                chunk = described[start:start + 500]
+                docs = {d.content_hash: d for d in session.scalars(
+                    select(schema.Document).options(defer(schema.Document.text))
+                    .where(schema.Document.content_hash.in_([digest for _, digest in chunk])))}
+                for source, digest in chunk:
+                    if digest in docs:
+                        updated[digest] = apply_manifest_row(session, docs[digest], source.meta)
+    return [FileResult(source.path, "unchanged", "already in the store (same content)"
+                       + (f"; metadata updated: {', '.join(updated[digest])}" if updated.get(digest) else ""))
+            for source, digest in files]
 
 
 def _copy_result(copy: SourceFile, original: SourceFile, result: FileResult) -> FileResult:

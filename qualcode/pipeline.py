@@ -73,6 +73,7 @@ class Coding:
     """
 
     codebook_path: Path | str | None = None
+    store: str | None = None  # without a path: the store's own codebook if it has one, else the shipped one
     _book: object = field(default=None, repr=False)
 
     @property
@@ -80,6 +81,10 @@ class Coding:
         if self._book is None:
             from qualcode.coding.codebook import load_codebook
 
+            if self.codebook_path is None and self.store is not None:
+                from qualcode.coding.store_codebook import codebook_path_for
+
+                self.codebook_path = codebook_path_for(self.store)
             self._book = load_codebook(self.codebook_path)
         return self._book
 

@@ -70,14 +70,12 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
     The run is recorded as interrupted when Ctrl-C or TERM stops it; documents already
     committed stay, and the next run goes on from there.
     """
-    from qualcode.coding.store_codebook import codebook_path_for
     from qualcode.ingest import FileResult, discover, ingest
     from qualcode.pipeline import Coding, finish_run, start_run
 
     files, _ = discover(paths)
     factory = _open_store(db)
-    book_path = codebook_path_for(db)  # the store's own codebook once edited (`qualcode codebook`, the app)
-    run = start_run(factory, command, code=code, codebook_path=book_path)
+    run = start_run(factory, command, code=code)
     results: list = []
     with _progress() as bar, _term_as_interrupt():
         task = bar.add_task("Reading files", total=len(files))
@@ -90,7 +88,7 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
                 bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}", soft_wrap=True, highlight=False)
 
         try:
-            ingest(factory, paths, run, workers=workers, coding=Coding(book_path) if code else None, progress=tick,
+            ingest(factory, paths, run, workers=workers, coding=Coding(store=db) if code else None, progress=tick,
                    pseudonymise=pseudonymise, names_file=names_file, ocr=ocr)
         except BaseException as err:
             state = "interrupted" if isinstance(err, (KeyboardInterrupt, SystemExit)) else "failed"
