@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "codebooks" / "barnevern.yaml"
 
 # theme.code, or deeper (theme.code.subcode, as REFI projects from NVivo nest): the theme is the first part
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~8x faster; every worker loads the codebook
 CODE_ID = re.compile(r"^[a-z]+(\.[a-z_]+)+$")
 # One token of a pattern: a word (letters, digits, § - , / ' .) with an optional
 # leading and/or trailing "*", or a reference "@name" to a shared term list.
@@ -183,7 +184,7 @@ class Theme(Strict):
 def parse_yaml_mapping(text: str, where: str, expected: str) -> dict:
     """YAML text that must be a mapping; any other text is a CodebookError naming ``where``."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise CodebookError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
