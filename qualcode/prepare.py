@@ -5,15 +5,12 @@ worker processes start fast.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.documents import ExtractedDocument, Segment
-from qualcode.extract import ExtractionError, extract_file
-from qualcode.segment import segment_document
-
-log = logging.getLogger(__name__)
+from qualcode.extract import extract_file
+from qualcode.segment import limit_length, segment_document
 
 
 @dataclass
@@ -41,16 +38,4 @@ def prepare(path: Path, doc_type: str | None = None, pseudonymise: bool = True,
         from qualcode.privacy import load_names, pseudonymise_document
 
         document, pseudonyms = pseudonymise_document(document, load_names(path, names_file))
-    return Prepared(document, segment_document(document), pseudonyms)
-
-
-def prepare_safely(path: Path, doc_type: str | None, pseudonymise: bool = True,
-                   names_file: Path | None = None, ocr: str = "auto", progress=None) -> Prepared | str:
-    """Worker entry point: a result, or the reason the file failed (never an exception)."""
-    try:
-        return prepare(path, doc_type, pseudonymise, names_file, ocr, progress)
-    except ExtractionError as err:
-        return str(err)
-    except Exception as err:  # a bug or a truly odd file: report it, keep the batch going
-        log.debug("unexpected failure on %s", path, exc_info=True)
-        return f"could not read the file ({type(err).__name__}: {err})".splitlines()[0]
+    return Prepared(document, limit_length(document, segment_document(document)), pseudonyms)

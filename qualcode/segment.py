@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import replace
 
 from qualcode.documents import Block, ExtractedDocument, Segment
 
@@ -226,3 +227,46 @@ def _page_at(marks: list[tuple[int, int]], offset: int, block: Block) -> int:
     i = bisect_right(marks, (offset, float("inf"))) - 1
     page = marks[i][1] if i >= 0 else block.page_start
     return min(max(page, block.page_start), block.page_end)
+
+
+MAX_SEGMENT_CHARS = 20_000  # ten times the longest table seen in plans; far below spaCy's 1,000,000 limit
+_BREAKS = (re.compile(r"[.!?…][\"'»”’)\]]*\s"), re.compile(r"\n"), re.compile(r"\s"))
+
+
+def limit_length(doc: ExtractedDocument, segments: list[Segment], max_chars: int = MAX_SEGMENT_CHARS) -> list[Segment]:
+    """Cut segments longer than ``max_chars`` into pieces, so no text is too long to analyse.
+
+    A paragraph without sentence ends (a pasted export, a broken text layer) can run to a
+    million characters; it is cut at the last sentence end, else line break, else space,
+    in the second half of each window.  Pieces keep the segment's kind, role and turn.
+    """
+    if all(s.end - s.start <= max_chars for s in segments):
+        return segments
+    out: list[Segment] = []
+    for seg in segments:
+        if seg.end - seg.start <= max_chars:
+            out.append(seg)
+            continue
+        for start, end in _windows(doc.text, seg.start, seg.end, max_chars):
+            out.append(replace(seg, start=start, end=end, text=doc.text[start:end], page_start=_page_of(doc, start),
+                               page_end=_page_of(doc, max(start, end - 1))))
+    return out
+
+
+def _windows(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    spans = []
+    while start < end:
+        cut = end
+        if end - start > size:
+            cut = start + size
+            for pattern in _BREAKS:
+                found = [m.end() for m in pattern.finditer(text, start + size // 2, start + size)]
+                if found:
+                    cut = found[-1]
+                    break
+        piece = text[start:cut]
+        lead, trail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
+        if cut - trail > start + lead:
+            spans.append((start + lead, cut - trail))
+        start = cut
+    return spans

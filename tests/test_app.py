@@ -24,11 +24,11 @@ INTERVIEW = [("interviewer", "Hvordan samarbeider dere med skolen?"),
 def fill_store(db: str, folder: Path) -> str:
     """Ingest (and rule-code) the fixture corpus, then add an interview by direct inserts."""
     from qualcode.ingest import ingest
-    from qualcode.pipeline import coding_hook, finish_run, start_run
+    from qualcode.pipeline import Coding, finish_run, start_run
 
     factory = session_factory(db)
     run = start_run(factory, "test")
-    results = ingest(factory, [write_corpus(folder)], run, on_new_segments=coding_hook(run))
+    results = ingest(factory, [write_corpus(folder)], run, coding=Coding())
     finish_run(factory, run, {"ingested": len(results)})
     with factory.begin() as s:
         doc = schema.Document(content_hash="intervju-1", file_name="testvik-intervju.txt", source_path=str(folder),

@@ -83,19 +83,25 @@ def test_year_comes_from_a_year_folder(tmp_path, db):
         assert s.scalars(select(Document.year)).one() == 2023
 
 
-def test_an_interrupted_run_leaves_no_half_ingested_document(tmp_path, db):
+def test_an_interrupted_run_leaves_no_half_ingested_document(tmp_path, db, monkeypatch):
+    import qualcode.ingest as ingest_module
+
     corpus = write_corpus(tmp_path / "corpus")
     factory = session_factory(db)
     run = start_run(factory, "run", code=False)
     calls = []
+    real_record = ingest_module.record
 
-    def crash_on_second(session, document, segments, _run):
-        calls.append(document.file_name)
+    def crash_on_second(session, *args, **kwargs):  # the last write of a document's transaction
+        calls.append(kwargs.get("file"))
         if len(calls) == 2:
             raise KeyboardInterrupt
+        return real_record(session, *args, **kwargs)
 
+    monkeypatch.setattr(ingest_module, "record", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
-        ingest(factory, [corpus], run, on_new_segments=crash_on_second)
+        ingest(factory, [corpus], run)
+    monkeypatch.undo()
     with factory() as s:
         assert s.scalars(select(Document.file_name)).all() == [calls[0]]
         doc_ids = set(s.scalars(select(Segment.document_id)))

@@ -68,7 +68,7 @@ def render(ctx) -> None:
 def run_import(ctx, paths: list[Path], code: bool) -> list:
     from qualcode.ingest import discover, ingest
     from qualcode.manifest import ManifestError
-    from qualcode.pipeline import coding_hook, finish_run, start_run
+    from qualcode.pipeline import Coding, finish_run, start_run
 
     try:
         files, _ = discover(paths)
@@ -86,9 +86,9 @@ def run_import(ctx, paths: list[Path], code: bool) -> list:
 
     with st.spinner("Importerer …"):
         run = start_run(ctx.factory, "app-import", code=code, codebook_path=ctx.codebook_path if code else None)
-        hook = coding_hook(run, ctx.codebook_path) if code else None
+        coding = Coding(ctx.codebook_path) if code else None
         try:
-            results = ingest(ctx.factory, paths, run, workers=1, on_new_segments=hook, progress=tick)
+            results = ingest(ctx.factory, paths, run, workers=1, coding=coding, progress=tick)
         except ManifestError as err:
             st.error(f"manifest.csv kan ikke brukes: {md(err)}")
             return []

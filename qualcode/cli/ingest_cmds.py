@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -15,6 +17,7 @@ from qualcode.store.location import default_db, display_name
 # The store, extraction and NLP load lazily inside commands so that `--help`
 # and `classify` start fast.
 
+RUNS_SHOWN = 10  # `status` looks this far back for interrupted runs
 STATUS_STYLE = {"ingested": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
 PSEUDONYMISE_HELP = ("Replace names, phone numbers, e-mail and street addresses and fødselsnummer in interview "
                      "transcripts with placeholders ([PERSON 1], …) before anything is stored or printed; the "
@@ -61,36 +64,76 @@ def _progress():
 
 
 def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, pseudonymise: bool = True,
-                 names_file: Path | None = None, ocr: str = "auto") -> list:
-    """Ingest with a progress bar; shared by `run` and `demo`."""
-    from qualcode.ingest import FileResult, discover, ingest
-    from qualcode.pipeline import coding_hook, finish_run, start_run
-    from qualcode.store import session_factory
+                 names_file: Path | None = None, command: str = "run", ocr: str = "auto") -> list:
+    """Ingest with a progress bar; shared by `run` and `demo`.
 
-    from qualcode.coding.store_codebook import codebook_path_for
+    The run is recorded as interrupted when Ctrl-C or TERM stops it; documents already
+    committed stay, and the next run goes on from there.
+    """
+    from qualcode.ingest import FileResult, discover, ingest
+    from qualcode.pipeline import Coding, finish_run, start_run
 
     files, _ = discover(paths)
-    factory = session_factory(db)
-    book_path = codebook_path_for(db)  # the store's own codebook once edited (`qualcode codebook`, the app)
-    run = start_run(factory, "run", code=code, codebook_path=book_path)
-    hook = coding_hook(run, book_path) if code else None
-    if code:
-        model = f"model {run.model_version}" if run.model_version else f"codebook only: {run.stats.get('model')}"
-        err_console.print(f"NLP pipeline: {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
-                          soft_wrap=True, highlight=False)
-    with _progress() as bar:
+    factory = _open_store(db)
+    run = start_run(factory, command, code=code)
+    results: list = []
+    with _progress() as bar, _term_as_interrupt():
         task = bar.add_task("Reading files", total=len(files))
 
         def tick(result: FileResult) -> None:
+            results.append(result)
             if result.status != "skipped":
                 bar.advance(task)
             if result.status == "failed":
                 bar.console.print(f"[red]✗[/red] {result.path.name}: {result.reason}", soft_wrap=True, highlight=False)
 
-        results = ingest(factory, paths, run, workers=workers, on_new_segments=hook, progress=tick,
-                         pseudonymise=pseudonymise, names_file=names_file, ocr=ocr)
+        try:
+            ingest(factory, paths, run, workers=workers, coding=Coding(store=db) if code else None, progress=tick,
+                   pseudonymise=pseudonymise, names_file=names_file, ocr=ocr)
+        except BaseException as err:
+            state = "interrupted" if isinstance(err, (KeyboardInterrupt, SystemExit)) else "failed"
+            finish_run(factory, run, Counter(r.status for r in results), state=state)
+            raise
     finish_run(factory, run, Counter(r.status for r in results))
+    if code and run.nlp_pipeline:
+        model = f"model {run.model_version}" if run.model_version else f"codebook only: {run.stats.get('model')}"
+        err_console.print(f"Coded with NLP pipeline {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
+                          soft_wrap=True, highlight=False)
     return results
+
+
+def _open_store(db: str, attempts: int = 10):
+    """The store's session factory; waits while another qualcode process creates the same new store."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from qualcode.store import session_factory
+
+    for attempt in range(attempts):
+        try:
+            return session_factory(db)
+        except OperationalError as err:
+            if "already exists" not in str(err) or attempt == attempts - 1:
+                raise UserError(f"cannot open the store {display_name(db)}: {str(err.orig).splitlines()[0]}") from None
+            time.sleep(0.5 + attempt * 0.5)  # the other process is creating the tables: let it finish
+
+
+@contextmanager
+def _term_as_interrupt():
+    """TERM stops a run the way Ctrl-C does: workers ended, the run marked interrupted."""
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. inside a test runner's thread): leave TERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _summarise(results: list, db: str) -> None:
@@ -114,7 +157,7 @@ def _summarise(results: list, db: str) -> None:
 def run(
     paths: list[Path] = typer.Argument(..., help="Files and folders to ingest (folders are searched recursively)."),
     db: str = typer.Option(None, "--db", help=DB_HELP),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Processes that read PDFs in parallel."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Worker processes that read, analyse and code files in parallel (1: all in this process)."),
     code: bool = typer.Option(True, "--code/--no-code", help="Code new segments with the codebook (and model)."),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file failed."),
     pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise", help=PSEUDONYMISE_HELP),
@@ -130,10 +173,14 @@ def run(
     the reason and the batch goes on. Interview transcripts are split into
     speaker turns (only informant turns are coded) and pseudonymised.
 
-    Example: `qualcode run corpus/2025/ --db kommuner.db`
+    Files are read and coded in `--workers` processes; the store is written from
+    this process only, one short transaction per document. Ctrl-C (or kill) keeps
+    what was committed and marks the run interrupted; run again to continue.
+
+    Example: `qualcode run corpus/2025/ --db kommuner.db --workers 2`
     """
     db = db or default_db()
-    results = ingest_paths(paths, db, workers, code, pseudonymise, names, ocr)
+    results = ingest_paths(paths, db, workers, code, pseudonymise, names, ocr=ocr)
     _summarise(results, db)
     failed = any(r.status == "failed" for r in results)
     ingested = any(r.status in ("ingested", "unchanged") for r in results)
@@ -201,10 +248,12 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
         counts = store_counts(s)
         codings = dict(s.execute(select(schema.Coding.source, func.count()).where(schema.Coding.active)
                                  .group_by(schema.Coding.source)).all())
-        last = s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(1)).first()
+        runs = list(s.scalars(select(schema.Run).order_by(schema.Run.id.desc()).limit(RUNS_SHOWN)))
         ocr = s.execute(select(func.count(func.distinct(schema.OcrPage.document_id)), func.count(),
                                func.avg(schema.OcrPage.confidence), func.min(schema.OcrPage.confidence))).one()
     from rich.table import Table
+
+    from qualcode.pipeline import run_state
 
     table = Table(title=f"Store {display_name(db)}")
     for col in ("type", "year", "documents"):
@@ -217,9 +266,17 @@ def status(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     if ocr[1]:
         console.print(f"OCR: {ocr[1]} scanned page(s) in {ocr[0]} document(s) read with Tesseract, "
                       f"mean confidence {ocr[2]:.0f} % (lowest page {ocr[3]:.0f} %)", highlight=False)
-    if last:
+    if runs:
+        last, state = runs[0], run_state(runs[0])
+        note = {"interrupted": " — interrupted: the documents it committed are kept; run it again to add the rest",
+                "failed": " — stopped by an error: the documents it committed are kept",
+                "running": " — still running"}.get(state, "")
         console.print(f"Last run: {last.command} at {last.started_at:%Y-%m-%d %H:%M}, NLP: {last.nlp_pipeline or '–'}, "
-                      f"codebook {last.codebook_version or '–'}")
+                      f"codebook {last.codebook_version or '–'}{note}", soft_wrap=True, highlight=False)
+        earlier = [r for r in runs[1:] if run_state(r) == "interrupted"]
+        if earlier:
+            console.print("Earlier interrupted runs: " + ", ".join(
+                f"{r.command} at {r.started_at:%Y-%m-%d %H:%M}" for r in earlier), soft_wrap=True, highlight=False)
 
 
 def counts_line(counts) -> str:
@@ -236,7 +293,7 @@ def counts_line(counts) -> str:
 @app.command()
 def demo(
     db: str = typer.Option(None, "--db", help=DB_HELP),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Processes that read PDFs in parallel."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="Worker processes that read, analyse and code files in parallel (1: all in this process)."),
 ) -> None:
     """Run the whole pipeline on the bundled fictional demo corpus and print a summary.
 
@@ -245,7 +302,7 @@ def demo(
     if not DEMO_CORPUS.is_dir():
         raise UserError(f"the demo corpus is missing at {DEMO_CORPUS} (install qualcode from its repository)")
     db = db or default_db()
-    results = ingest_paths([DEMO_CORPUS], db, workers)
+    results = ingest_paths([DEMO_CORPUS], db, workers, command="demo")
     _summarise(results, db)
     _demo_table(db)
     console.print(f"Next: `qualcode app --db {display_name(db)}` to review, or "

@@ -15,14 +15,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qualcode.coding.codebook import Codebook, load_codebook
-from qualcode.coding.rules import RuleCoder
-from qualcode.nlp import load_nlp, pipeline_name
 from qualcode.store import schema
 from qualcode.store.audit import record
 from qualcode.store.schema import utcnow
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # spaCy loads in `current_coder`: the process that only writes codings never imports it
     from qualcode.coding.model import CodeModel
+    from qualcode.coding.rules import RuleCoder
 
 KEEP_WEAK_ABOVE = 0.2  # weaker rule suggestions are noise, not worth a reviewer's glance
 
@@ -91,6 +90,9 @@ class Coder:
 
 @lru_cache(maxsize=4)
 def current_coder(codebook_path: Path | str | None = None) -> Coder:
+    from qualcode.coding.rules import RuleCoder
+    from qualcode.nlp import load_nlp, pipeline_name
+
     nlp = load_nlp()
     book = load_codebook(codebook_path)
     return Coder(book, RuleCoder(book, nlp), pipeline_name(nlp))

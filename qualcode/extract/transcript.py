@@ -74,7 +74,9 @@ _PLACEHOLDER = re.compile(r"\[[A-ZÆØÅ-]+(?: \d+)?\]")
 _TRAILING_NUMBER = re.compile(r"[ .]*\d+$")
 _LOWER_WORD = re.compile(r"(?<![\w-])[a-zæøå][a-zæøåäöüé-]*")
 _NOTE = re.compile(r"[\[(][^\[\]()]*[\])]")
-_LEGEND = re.compile(r"(?<![\w-])(?P<label>[A-ZÆØÅ][\wæøå]*)\s*(?:=|\()\s*(?P<role>[a-zæøå]{4,})")
+# "I = intervjuer", "Per Olav = intervjuer", "Kari Nilsen (barnevernleder)"
+_LEGEND = re.compile(r"(?<![\w-])(?P<label>[A-ZÆØÅ][\wæøå]*(?: [A-ZÆØÅ][\wæøå]*){0,2})\s*(?:=|\()\s*"
+                     r"(?P<role>[a-zæøå]{4,})")
 _SENTENCE_END = "[.!?…»”\"\\)\\]]"
 
 MIN_TURNS = 4           # label-started paragraphs before the text alone says "transcript"
@@ -136,11 +138,11 @@ def detect_turns(doc: ExtractedDocument, *, doc_type: str | None = None,
     forced = is_transcript_type(doc_type)
     if not forced and "plan" in (doc_type or "").lower():
         return doc
-    labels = _accepted(doc, _with_inline_turns(doc, _candidates(doc, set(bold_starts))))
+    labels, legend = _legend_lines(doc.text, _accepted(doc, _with_inline_turns(doc, _candidates(doc, set(bold_starts)))))
     turns = _turns(doc, labels)
     if forced or _looks_like_transcript(doc, turns, labels):
         doc.is_transcript = True
-        doc.turns = _with_roles(doc.text, turns, labels)
+        doc.turns = _with_roles(doc.text, turns, labels, legend)
         if not doc.turns:
             doc.warnings.append("interview without recognisable speaker labels: segmented by paragraph")
     return doc
@@ -230,6 +232,43 @@ def _accepted(doc: ExtractedDocument, labels: list[_Label]) -> list[_Label]:
     return keep
 
 
+def _legend_lines(text: str, labels: list[_Label]) -> tuple[list[_Label], dict[str, Role]]:
+    """Header lines that say who is who ("Intervjuer: Per Olav", or "Intervjuer: Per Olav
+    Informant: Kari" on one line) are a legend, not turns.
+
+    A role-labelled line that holds nothing but such pairs, naming a speaker of the
+    document, gives those speakers their roles; the line itself is left out of the turns.
+    """
+    speakers = {lab.key for lab in labels if lab.kind != "role"}
+    legend: dict[str, Role] = {}
+    keep = []
+    for lab in labels:
+        if lab.kind == "role":
+            end = text.find("\n", lab.content)
+            pairs = _legend_pairs(f"{lab.label}: {text[lab.content:len(text) if end < 0 else end]}")
+            if pairs and any(name in speakers for _, name in pairs):
+                for role, name in pairs:
+                    legend.setdefault(name, role)
+                continue
+        keep.append(lab)
+    return keep, legend
+
+
+def _legend_pairs(line: str) -> list[tuple[Role, str]] | None:
+    """[(role, name key)] for "Role: Name [Role: Name …]", else None."""
+    parts = line.split(":")
+    label, pairs = parts[0].strip(), []
+    for i, part in enumerate(parts[1:], start=1):
+        words = [w.strip(".,;") for w in part.split()]
+        names, next_label = (words, None) if i == len(parts) - 1 else (words[:-1], words[-1] if words else None)
+        role = role_of_label(label) if label else None
+        if role is None or not 1 <= len(names) <= 3 or not all(_NAME_WORD.fullmatch(w) for w in names):
+            return None
+        pairs.append((role, " ".join(names).lower()))
+        label = next_label
+    return pairs or None
+
+
 def _with_inline_turns(doc: ExtractedDocument, labels: list[_Label]) -> list[_Label]:
     """Add turns a PDF ran together into one paragraph: "… svar. 00:05:43 Ola: …".
 
@@ -291,11 +330,13 @@ def _looks_like_transcript(doc: ExtractedDocument, turns, labels: list[_Label]) 
     return sum("?" in text for text in spoken) / len(turns) >= MIN_QUESTIONS
 
 
-def _with_roles(text: str, turns, labels: list[_Label]) -> list[Turn]:
-    """Turns with roles: from role words, a legend ("Kari = intervjuer"), else who asks."""
+def _with_roles(text: str, turns, labels: list[_Label], legend: dict[str, Role] | None = None) -> list[Turn]:
+    """Turns with roles: from role words, a legend ("Kari = intervjuer", "Intervjuer: Kari"), else who asks."""
     if not turns:
         return []
     roles: dict[str, Role] = {lab.key: lab.role for lab in labels if lab.role is not None}
+    for key, role in (legend or {}).items():
+        roles.setdefault(key, role)
     preamble = text[:turns[0][0]]
     for match in _LEGEND.finditer(preamble):
         role = ROLE_WORDS.get(match.group("role"))

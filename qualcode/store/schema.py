@@ -43,6 +43,11 @@ class Run(Base):
     codebook_version: Mapped[str | None] = mapped_column(String(40))
     model_version: Mapped[str | None] = mapped_column(String(40))
     stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    # running | finished | interrupted | failed; a run killed outright stays "running" with a dead pid
+    state: Mapped[str | None] = mapped_column(String(20))
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last document written
 
 
 class Document(Base):

@@ -1,0 +1,41 @@
+"""What `qualcode run` loads: nothing heavy to find that nothing changed, no NLP where it only writes."""
+import json
+import os
+import subprocess
+import sys
+
+from fixtures.corpus import write_corpus
+
+HEAVY = ("spacy", "sklearn", "pandas", "scipy")
+PROBE = """
+import json, sys
+from qualcode.cli import main
+try:
+    main()
+finally:
+    sys.stderr.write("LOADED " + json.dumps([m for m in {heavy} if m in sys.modules]) + "\\n")
+"""
+
+
+def _run_and_list_heavy_modules(*args) -> tuple[subprocess.CompletedProcess, list[str]]:
+    result = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), "run", *map(str, args)],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "400"})
+    line = next(line for line in result.stderr.splitlines() if line.startswith("LOADED "))
+    return result, json.loads(line.removeprefix("LOADED "))
+
+
+def test_an_unchanged_rerun_decides_from_hashes_without_loading_nlp_or_models(tmp_path, db):
+    corpus = write_corpus(tmp_path / "corpus")
+    first = subprocess.run([sys.executable, "-c", "from qualcode.cli import main; main()", "run", str(corpus),
+                            "--db", db], capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again, loaded = _run_and_list_heavy_modules(corpus, "--db", db)
+    assert again.returncode == 0 and "3 unchanged" in again.stdout, again.stdout + again.stderr
+    assert loaded == []
+
+
+def test_with_workers_the_writing_process_never_loads_nlp(tmp_path, db):
+    corpus = write_corpus(tmp_path / "corpus")
+    result, loaded = _run_and_list_heavy_modules(corpus, "--db", db, "--workers", "2")
+    assert result.returncode == 0 and "Ingested 3 file(s)" in result.stdout, result.stdout + result.stderr
+    assert loaded == []  # spaCy ran in the workers; this process only wrote
