@@ -7,6 +7,12 @@ Matching works token by token: each token is tested (once per distinct word form
 cached) against all single-word terms of the codebook; phrases are sequences of
 such terms. A term matches if the token's lower-cased form or its lemma equals it,
 or - with `*` - starts/ends with it (`forebygg*`, `*kompetanse`, `*barnevern*`).
+
+Work is proportional to what hits: an index from phrase sequences to the patterns
+that use them says which patterns a segment can fire at all; only those are
+evaluated, and negatives and context rules only for codes that fired. The
+exhaustive path (every pattern of every code) is kept for tests that prove the
+index changes nothing.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ class Suggestion:
     code: str
     score: float  # in [0, 1]; >= the code's min_score (default 0.5) means "apply"
     evidence: list[Evidence] = field(default_factory=list)
+    patterns: tuple[int, ...] = ()  # global ids (RuleCoder.pattern_labels) of the patterns that counted
 
 
 Hit = tuple[int, int]  # token span [start, end)
@@ -95,6 +102,8 @@ class _Compiled:
         self._tok_cache: dict[tuple[int, int], frozenset[int]] = {}
         self._markup: dict[int, bool] = {}
         self._length: dict[int, int] = {}
+        self._info: dict[tuple[int, int, int], tuple] = {}
+        self._starts: dict[frozenset[int], tuple] = {}
 
     def token_terms(self, low: int, lemma: int, strings) -> frozenset[int]:
         """Terms matched by a token (given as string hashes) via its lower-cased form,
@@ -112,6 +121,30 @@ class _Compiled:
                 self._tok_cache.clear()
             self._tok_cache[key] = hit
         return hit
+
+    def token_info(self, orth: int, low: int, lemma: int, strings) -> tuple:
+        """(markup only?, length, matched terms, one-word sequences it completes, longer
+        sequences it may start) of a token, cached per (form, lower, lemma)."""
+        key = (orth, low, lemma)
+        got = self._info.get(key)
+        if got is None:
+            terms = self.token_terms(low, lemma, strings)
+            got = (self.is_markup(orth, strings), self.length(orth, strings), terms, *self.starts(terms))
+            if len(self._info) > 500_000:
+                self._info.clear()
+            self._info[key] = got
+        return got
+
+    def starts(self, terms: frozenset[int]) -> tuple[tuple[int, ...], tuple[tuple[int, tuple], ...]]:
+        """Sequences that can start at a token matching ``terms``: one-word ones (a hit
+        at once) and longer ones (the rest still to check), cached per term set."""
+        got = self._starts.get(terms)
+        if got is None:
+            sids = sorted({s for tid in terms for s in self.first.get(tid, ())})
+            got = (tuple(s for s in sids if len(self.seqs[s]) == 1),
+                   tuple((s, self.seqs[s]) for s in sids if len(self.seqs[s]) > 1))
+            self._starts[terms] = got
+        return got
 
     def length(self, orth: int, strings) -> int:
         n = self._length.get(orth)
@@ -154,30 +187,40 @@ class _DocView:
         self.end: list[int] = []
         self.sent_of: list[int] = []
         tsets: list[frozenset[int]] = []
+        self.hits: dict[int, list[Hit]] = {}
+        hits = self.hits
+        pending: list[tuple[int, tuple]] = []  # (position, longer sequences that may start there)
         # hash arrays instead of Token objects: this loop runs over every token
         rows = doc.to_array([ORTH, LOWER, LEMMA, SENT_START, IDX]).tolist() if len(doc) else []
-        match, strings = comp.token_terms, doc.vocab.strings
+        info, strings = comp.token_info, doc.vocab.strings
+        pos, idxs, ends, sents = self.pos, self.idx, self.end, self.sent_of
         sid = -1
+        j = 0
         for i, (orth, low, lem, start, idx) in enumerate(rows):
             if start == 1 or sid < 0:
                 sid += 1
-            if comp.is_markup(orth, strings):
+            markup, length, terms, singles, multis = info(orth, low, lem, strings)
+            if markup:
                 continue
-            self.pos.append(i)
-            self.idx.append(idx)
-            self.end.append(idx + comp.length(orth, strings))
-            self.sent_of.append(sid)
-            tsets.append(match(low, lem, strings))
-        self.hits: dict[int, list[Hit]] = {}
-        seqs = comp.seqs
-        n = len(tsets)
-        for i, ts in enumerate(tsets):
-            for tid in ts:
-                for s in comp.first.get(tid, ()):
-                    seq = seqs[s]
-                    end = i + len(seq)
-                    if end <= n and all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
-                        self.hits.setdefault(s, []).append((i, end))
+            pos.append(i)
+            idxs.append(idx)
+            ends.append(idx + length)
+            sents.append(sid)
+            tsets.append(terms)
+            for s in singles:
+                if s in hits:
+                    hits[s].append((j, j + 1))
+                else:
+                    hits[s] = [(j, j + 1)]
+            if multis:
+                pending.append((j, multis))
+            j += 1
+        n = j
+        for i, multis in pending:
+            for s, seq in multis:
+                end = i + len(seq)
+                if end <= n and all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
+                    hits.setdefault(s, []).append((i, end))
 
     def chars(self, span: Hit) -> tuple[int, int]:
         """Character offsets of a span (in view positions) in the document text."""
@@ -198,19 +241,25 @@ class RuleCoder:
     def __init__(self, codebook: Codebook, nlp: Language | None = None) -> None:
         self.codebook = codebook
         self.nlp = nlp if nlp is not None else load_nlp()
+        self._codes = codebook.codes  # (the property builds a new list on every call)
         self._comp = comp = _Compiled(codebook)
         # per code: each pattern / negative as (sequence ids, near-partner ids or None)
         self._pos: list[list[tuple[list[int], list[int] | None]]] = []
         self._neg: list[list[tuple[list[int], list[int] | None]]] = []
-        # sequence id -> codes with a positive pattern using it: a document only
-        # needs to be checked against codes whose patterns could have fired
-        self._triggers: dict[int, set[int]] = {}
+        # sequence id -> (code, pattern) pairs that can only fire if that sequence hits
+        # (for a near rule: its first term), so a segment is checked only against them
+        self._index: dict[int, list[tuple[int, int]]] = {}
+        self.pattern_labels: list[str] = []  # global pattern id -> "code: label" (model features)
+        self._pattern_id: list[list[int]] = []
         for ci, code in enumerate(codebook.codes):  # compile everything up front
             self._pos.append([self._plan(p) for p in code.patterns])
             self._neg.append([self._plan(p) for p in code.negative])
-            for a, b in self._pos[-1]:
-                for sid in [*a, *(b or [])]:
-                    self._triggers.setdefault(sid, set()).add(ci)
+            self._pattern_id.append([])
+            for pi, (a, _b) in enumerate(self._pos[-1]):
+                for sid in a:
+                    self._index.setdefault(sid, []).append((ci, pi))
+                self._pattern_id[-1].append(len(self.pattern_labels))
+                self.pattern_labels.append(f"{code.id}: {code.patterns[pi].label}")
             for r in code.context:
                 for t in [*r.require, *r.forbid]:
                     comp.seq_ids(t)
@@ -225,12 +274,21 @@ class RuleCoder:
         docs = self.nlp.pipe(texts, batch_size=batch_size)
         return [self.code_doc(doc, text) for doc, text in zip(docs, texts)]
 
-    def code_doc(self, doc: Doc, text: str | None = None) -> list[Suggestion]:
+    def code_doc(self, doc: Doc, text: str | None = None, *, exhaustive: bool = False) -> list[Suggestion]:
         """Suggestions (score > 0) for one parsed document, strongest first.
-        (`text` is `doc.text`, passed when known because rebuilding it is slow.)"""
+        (`text` is `doc.text`, passed when known because rebuilding it is slow;
+        `exhaustive` evaluates every pattern of every code, as a check on the index.)"""
         view = _DocView(doc, self._comp, text)
-        candidates = sorted(set().union(*(self._triggers.get(sid, ()) for sid in view.hits)))
-        out = [s for s in (self._code(ci, view) for ci in candidates) if s is not None]
+        if exhaustive:
+            todo = {ci: range(len(code.patterns)) for ci, code in enumerate(self._codes)}
+        else:
+            found: dict[int, set[int]] = {}
+            index = self._index
+            for sid in view.hits:
+                for ci, pi in index.get(sid, ()):
+                    found.setdefault(ci, set()).add(pi)
+            todo = {ci: sorted(pis) for ci, pis in found.items()}
+        out = [s for s in (self._code(ci, view, todo[ci]) for ci in sorted(todo)) if s is not None]
         return sorted(out, key=lambda s: -s.score)
 
     def scores(self, doc: Doc) -> dict[str, float]:
@@ -254,11 +312,12 @@ class RuleCoder:
                     pairs.append(sorted([ha, hb]))
         return pairs
 
-    def _code(self, ci: int, view: _DocView) -> Suggestion | None:
-        code = self.codebook.codes[ci]
+    def _code(self, ci: int, view: _DocView, pattern_idx: Iterable[int]) -> Suggestion | None:
+        code = self._codes[ci]
         found: list[tuple[int, list[Hit]]] = []
-        for i, (p, plan) in enumerate(zip(code.patterns, self._pos[ci])):
-            found += [(i, spans) for spans in self._pattern_hits(plan, p.within, view)]
+        plans = self._pos[ci]
+        for i in pattern_idx:
+            found += [(i, spans) for spans in self._pattern_hits(plans[i], code.patterns[i].within, view)]
         if not found:
             return None
         for neg, plan in zip(code.negative, self._neg[ci]):
@@ -287,7 +346,9 @@ class RuleCoder:
             for span in spans:
                 a, b = view.chars(span)
                 evidence.append(Evidence(a, b, view.text[a:b], code.patterns[i].label))
-        return Suggestion(code.id, score, sorted(set(evidence), key=lambda ev: (ev.start, ev.end)))
+        ids = self._pattern_id[ci]
+        return Suggestion(code.id, score, sorted(set(evidence), key=lambda ev: (ev.start, ev.end, ev.pattern)),
+                          tuple(sorted(ids[i] for i in counts)))
 
     def _context_ok(self, rule: ContextRule, spans: list[Hit], view: _DocView) -> bool:
         def near(terms: list[str]) -> bool:
