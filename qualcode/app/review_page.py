@@ -152,24 +152,38 @@ def _suggestions(ctx, view: SegmentView, reviewer: str) -> None:
     else:
         st.caption("Ingen sterke forslag for dette segmentet.")
     for sug in applied:
-        _decision_row(ctx, view, reviewer, sug.code, book, sug.scores, pending="foreslått")
+        _decision_row(ctx, view, reviewer, sug.code, book, sug.scores, pending="foreslått", why=_decided(sug))
     if weak:
         st.markdown("**Mulige koder** (svakere forslag)")
         for sug in weak:
-            _decision_row(ctx, view, reviewer, sug.code, book, sug.scores, pending="ikke valgt")
+            _decision_row(ctx, view, reviewer, sug.code, book, sug.scores, pending="ikke valgt", why=_decided(sug))
     if added:
         st.markdown("**Lagt til av deg**")
         for code in added:
             _decision_row(ctx, view, reviewer, code, book, {}, pending="")
 
 
-def _decision_row(ctx, view, reviewer, code, book, scores, pending) -> None:
+def _decided(sug) -> str:
+    """Who decided, in Norwegian: shown where rules and model disagree (or the model's own learning decided)."""
+    if sug.overruled:
+        rule = "ja" if sug.decisions.get("rule") else "nei"
+        return f"avgjort av modellen (regelen sa {rule})"
+    if sug.decided_by == "model":
+        return "avgjort av modellen, enig med regelen"
+    if sug.decided_by == "rule":
+        return "avgjort av regelen"
+    return ""
+
+
+def _decision_row(ctx, view, reviewer, code, book, scores, pending, why: str = "") -> None:
     state = view.decision(reviewer, code)
     try:
         name, theme = book.code(code).name, book.theme_of(code).name
     except KeyError:
         name, theme = code, "ikke i kodeboken"
     details = [theme, code, *(f"{SOURCE_NAMES.get(src, src)} {number(score)}" for src, score in sorted(scores.items()))]
+    if why:
+        details.append(why)
     status = {True: ":green[**✓ godtatt**]", False: ":red[**✗ avvist**]"}.get(state, f":gray[{pending}]" if pending else "")
     label_col, yes_col, no_col = st.columns([4.2, 1.5, 1.5], vertical_alignment="center")
     label_col.markdown(f"**{_md(name)}** {status}  \n:gray[{_md(' · '.join(details))}]")
