@@ -35,6 +35,7 @@ class Analysis:
     pattern_hits: sparse.csr_matrix  # texts × patterns (1 where a pattern counted)
     lemmas: list[list[str]]  # per text: lemmas of word tokens (and "§")
     forms: list[list[str]]  # per text: lower-cased word forms
+    evidence: np.ndarray | None = None  # texts × codes: the rule coder found any evidence (signals too)
 
     def __len__(self) -> int:
         return len(self.lemmas)
@@ -42,7 +43,8 @@ class Analysis:
     def take(self, rows) -> "Analysis":
         rows = list(rows)
         return Analysis([self.suggestions[i] for i in rows], self.rule_scores[rows], self.pattern_hits[rows],
-                        [self.lemmas[i] for i in rows], [self.forms[i] for i in rows])
+                        [self.lemmas[i] for i in rows], [self.forms[i] for i in rows],
+                        None if self.evidence is None else self.evidence[rows])
 
     @staticmethod
     def concat(parts: Sequence["Analysis"]) -> "Analysis":
@@ -51,7 +53,8 @@ class Analysis:
             raise ValueError("nothing to concatenate")
         return Analysis([s for p in parts for s in p.suggestions], np.vstack([p.rule_scores for p in parts]),
                         sparse.vstack([p.pattern_hits for p in parts], format="csr"),
-                        [x for p in parts for x in p.lemmas], [x for p in parts for x in p.forms])
+                        [x for p in parts for x in p.lemmas], [x for p in parts for x in p.forms],
+                        None if any(p.evidence is None for p in parts) else np.vstack([p.evidence for p in parts]))
 
 
 def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
@@ -62,6 +65,7 @@ def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
     n_pat = len(rules.pattern_labels)
     texts = list(texts)
     scores = np.zeros((len(texts), len(code_col)))
+    evidence = np.zeros((len(texts), len(code_col)), dtype=bool)
     suggestions, lemmas, forms = [], [], []
     hit_rows, hit_cols = [], []
     section = None
@@ -70,6 +74,7 @@ def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
         suggestions.append(sugs)
         for s in sugs:
             scores[i, code_col[s.code]] = s.score
+            evidence[i, code_col[s.code]] = True
             hit_cols += s.patterns
             hit_rows += [i] * len(s.patterns)
         strings = doc.vocab.strings
@@ -81,7 +86,7 @@ def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
         lemmas.append([(strings[lem] if lem else strings[low]).lower() for low, lem in words])
     hits = sparse.csr_matrix((np.ones(len(hit_rows)), (hit_rows, hit_cols)), shape=(len(texts), n_pat))
     hits.data[:] = 1.0
-    return Analysis(suggestions, scores, hits, lemmas, forms)
+    return Analysis(suggestions, scores, hits, lemmas, forms, evidence)
 
 
 def word_grams(lemmas: list[str]) -> list[str]:

@@ -23,7 +23,7 @@ from spacy.attrs import IDX, LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from qualcode.coding.codebook import Code, Codebook, ContextRule
+from qualcode.coding.codebook import Codebook, ContextRule
 from qualcode.nlp import lemmatize, load_nlp
 
 THRESHOLD = 0.5  # default decision threshold; a code may set its own `min_score`
@@ -251,15 +251,16 @@ class RuleCoder:
         self._index: dict[int, list[tuple[int, int]]] = {}
         self.pattern_labels: list[str] = []  # global pattern id -> "code: label" (model features)
         self._pattern_id: list[list[int]] = []
+        self._patterns = [code.all_patterns for code in self._codes]  # signals last, weight 0
         for ci, code in enumerate(codebook.codes):  # compile everything up front
-            self._pos.append([self._plan(p) for p in code.patterns])
+            self._pos.append([self._plan(p) for p in self._patterns[ci]])
             self._neg.append([self._plan(p) for p in code.negative])
             self._pattern_id.append([])
             for pi, (a, _b) in enumerate(self._pos[-1]):
                 for sid in a:
                     self._index.setdefault(sid, []).append((ci, pi))
                 self._pattern_id[-1].append(len(self.pattern_labels))
-                self.pattern_labels.append(f"{code.id}: {code.patterns[pi].label}")
+                self.pattern_labels.append(f"{code.id}: {self._patterns[ci][pi].label}")
             for r in code.context:
                 for t in [*r.require, *r.forbid]:
                     comp.seq_ids(t)
@@ -275,12 +276,12 @@ class RuleCoder:
         return [self.code_doc(doc, text) for doc, text in zip(docs, texts)]
 
     def code_doc(self, doc: Doc, text: str | None = None, *, exhaustive: bool = False) -> list[Suggestion]:
-        """Suggestions (score > 0) for one parsed document, strongest first.
+        """Suggestions for one parsed document, strongest first (score 0: only signals hit).
         (`text` is `doc.text`, passed when known because rebuilding it is slow;
         `exhaustive` evaluates every pattern of every code, as a check on the index.)"""
         view = _DocView(doc, self._comp, text)
         if exhaustive:
-            todo = {ci: range(len(code.patterns)) for ci, code in enumerate(self._codes)}
+            todo = {ci: range(len(pats)) for ci, pats in enumerate(self._patterns)}
         else:
             found: dict[int, set[int]] = {}
             index = self._index
@@ -313,11 +314,11 @@ class RuleCoder:
         return pairs
 
     def _code(self, ci: int, view: _DocView, pattern_idx: Iterable[int]) -> Suggestion | None:
-        code = self._codes[ci]
+        code, pats = self._codes[ci], self._patterns[ci]
         found: list[tuple[int, list[Hit]]] = []
         plans = self._pos[ci]
         for i in pattern_idx:
-            found += [(i, spans) for spans in self._pattern_hits(plans[i], code.patterns[i].within, view)]
+            found += [(i, spans) for spans in self._pattern_hits(plans[i], pats[i].within, view)]
         if not found:
             return None
         for neg, plan in zip(code.negative, self._neg[ci]):
@@ -325,27 +326,27 @@ class RuleCoder:
             if bad:
                 targets = set(neg.applies_to) if neg.applies_to else None
                 found = [(i, spans) for i, spans in found
-                         if (targets is not None and code.patterns[i].label not in targets)
+                         if (targets is not None and pats[i].label not in targets)
                          or not _blocked(spans, bad, neg.scope, view)]
         for rule in code.context:
             applies = set(rule.applies_to) if rule.applies_to else None
             found = [(i, spans) for i, spans in found
-                     if (applies is not None and code.patterns[i].label not in applies)
+                     if (applies is not None and pats[i].label not in applies)
                      or self._context_ok(rule, spans, view)]
-        found = _dedupe(found, code)
+        found = _dedupe(found, pats)
         if not found:
             return None
         counts: dict[int, int] = {}
         for i, _ in found:
             counts[i] = counts.get(i, 0) + 1
         # distinct patterns add their full weight; repeats of one pattern add a little
-        strength = sum(code.patterns[i].weight * (1 + 0.25 * min(n - 1, 2)) for i, n in counts.items())
+        strength = sum(pats[i].weight * (1 + 0.25 * min(n - 1, 2)) for i, n in counts.items())
         score = round(1 - 0.5 ** (strength * code.weight), 4)
         evidence = []
         for i, spans in found:
             for span in spans:
                 a, b = view.chars(span)
-                evidence.append(Evidence(a, b, view.text[a:b], code.patterns[i].label))
+                evidence.append(Evidence(a, b, view.text[a:b], pats[i].label))
         ids = self._pattern_id[ci]
         return Suggestion(code.id, score, sorted(set(evidence), key=lambda ev: (ev.start, ev.end, ev.pattern)),
                           tuple(sorted(ids[i] for i in counts)))
@@ -361,11 +362,11 @@ class RuleCoder:
         return (not rule.require or near(rule.require)) and not (rule.forbid and near(rule.forbid))
 
 
-def _dedupe(found: list[tuple[int, list[Hit]]], code: Code) -> list[tuple[int, list[Hit]]]:
+def _dedupe(found: list[tuple[int, list[Hit]]], pats) -> list[tuple[int, list[Hit]]]:
     """One word is evidence once: a single-span hit inside a stronger pattern's
     single-span hit (e.g. `samarbeid*` and `samarbeide` on "samarbeidet") is dropped."""
     kept: list[tuple[int, list[Hit]]] = []
-    for i, spans in sorted(found, key=lambda f: (-code.patterns[f[0]].weight, f[1][0][0] - f[1][-1][1])):
+    for i, spans in sorted(found, key=lambda f: (-pats[f[0]].weight, f[1][0][0] - f[1][-1][1])):
         if len(spans) == 1 and any(len(k) == 1 and k[0][0] <= spans[0][0] and spans[0][1] <= k[0][1]
                                    for _, k in kept):
             continue

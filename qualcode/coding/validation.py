@@ -8,7 +8,7 @@ before the fold, never tuned on it). Every held-out prediction is then scored pe
 and per code with the project's scorer definitions, next to the rules alone, plus:
 
 - coverage: share of reference codes for which the rule coder found any evidence
-  (a pattern that counted, however weak) - what a reviewer sees highlighted;
+  (a pattern or signal that counted, however weak) - what a reviewer sees highlighted;
 - precision of the final decision.
 """
 from __future__ import annotations
@@ -78,11 +78,11 @@ def coverage(records: list[dict], data: Analysis, code_ids: list[str]) -> tuple[
     """(reference codes with rule evidence, reference codes) over these records."""
     col = {c: j for j, c in enumerate(code_ids)}
     hit = total = 0
-    for r, row in zip(records, data.rule_scores):
+    for r, row in zip(records, data.evidence):
         for c in r["codes"]:
             if c in col:
                 total += 1
-                hit += bool(row[col[c]] > 0)
+                hit += bool(row[col[c]])
     return hit, total
 
 
@@ -123,7 +123,7 @@ def code_table(held: Held, code_ids: list[str]) -> pd.DataFrame:
     rows = []
     for c in code_ids:
         pos = [i for i, r in enumerate(held.records) if c in r["codes"]]
-        cov = np.mean([held.analysis.rule_scores[i, col[c]] > 0 for i in pos]) if pos else float("nan")
+        cov = np.mean([held.analysis.evidence[i, col[c]] for i in pos]) if pos else float("nan")
         rows.append({"code": c, "support": int(model.loc[c, "support"]), "kappa": model.loc[c, "kappa"],
                      "f1": model.loc[c, "f1"], "precision": model.loc[c, "precision"],
                      "recall": model.loc[c, "recall"], "rules_kappa": rules.loc[c, "kappa"],
