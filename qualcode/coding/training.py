@@ -16,6 +16,7 @@ a killed `train` leaves the store on its old model, never half re-coded.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import logging
 import time
 from dataclasses import dataclass, field
@@ -95,10 +96,12 @@ def documents_of(session: Session, segment_ids: list[int]) -> list[int]:
     return [found[i] for i in segment_ids]
 
 
-def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, seed: int = 0) -> CodeModel:
+def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, seed: int = 0,
+          base: CodeModel | None | bool = True) -> CodeModel:
     """A model on top of the base (or the rules, without one) that learns from these labels:
     they are weighted by REVIEW_WEIGHT; the shipped reference data and the codebook's own
-    text always train; blends and thresholds are judged on these labels only."""
+    text always train; blends and thresholds are judged on these labels only. ``base``:
+    True = the shipped base model, or a given model, or None/False = the rules."""
     from qualcode.coding.features import Analysis, analyse
     from qualcode.coding.reference import load_reference, shipped_sets
     from qualcode.coding.validation import codebook_rows
@@ -112,7 +115,7 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         a_data = Analysis.concat([a_data, r_data])
         a_codes = list(a_codes) + [r["codes"] for r in reference]
         a_w = np.concatenate([a_w, np.ones(len(reference))])
-    model = CodeModel(seed=seed, base=base_model_for(book))
+    model = CodeModel(seed=seed, base=base_model_for(book) if base is True else (base or None))
     model.fit(data, label_sets, book, groups=groups, sample_weight=np.full(len(texts), REVIEW_WEIGHT),
               always=(a_data, a_codes, a_w))
     model.info = {"labelled": len(texts), "review_weight": REVIEW_WEIGHT, "reference_segments": len(reference),
@@ -150,7 +153,8 @@ def train_from_store(factory, actor: str = "system", *, coder=None, seed: int = 
     model = adapt(coder, texts, label_sets, groups, seed=seed)
     payload = model.to_bytes(include_base=False)
     digest = hashlib.sha256(payload).hexdigest()
-    version = f"m{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{digest[:8]}"
+    # unique even when an interrupted train left an artefact of the same data behind
+    version = f"m{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{digest[:8]}-{secrets.token_hex(2)}"
     model.version = version
     seconds = time.perf_counter() - started
     metrics = _metrics(model, label_sets, seconds, digest)
