@@ -66,3 +66,7 @@ def main() -> int:
                   f"{done.stderr.strip().splitlines()[0]}", flush=True)
     print(f"target: >= {TARGET:.0f} segments/s with the base model (the machine is shared; see CPU seconds)")
     return 0 if rates["rules + base model"] >= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -47,6 +47,8 @@ def classify(
                                help='Labelled JSON Lines {"id", "text", "codes"[, "source"]} to adapt the model to '
                                     'first (weighted up; "source" names the document, for grouped validation).'),
     rules_only: bool = typer.Option(False, "--rules-only", help="Use the codebook's patterns alone, no model."),
+    workers: int = typer.Option(None, "--workers", min=1,
+                                help="Processes to code in (default: 2 for 2,000 segments or more, else 1)."),
 ) -> None:
     """Code segments from a file, without a store.
 
@@ -74,7 +76,7 @@ def classify(
         coder = coder.with_model(model)
     model = f"model {coder.model.version or 'adapted to ' + train.name}" if coder.model is not None else "rules only"
     err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}; {model}", highlight=False)
-    predictions = coder.predict_records(records)
+    predictions = coder.predict_records(records, workers=workers)
     write_jsonl(predictions, output)
     if output is not None:
         err_console.print(f"Coded {len(predictions)} segment(s) → {output}")

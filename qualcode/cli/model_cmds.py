@@ -52,12 +52,12 @@ def train(
 
     Examples: `qualcode train --db qualcode.db`   `qualcode train --base`
     """
+    if base:
+        _train_base(codebook, seed)
+        return
     from qualcode.coding.apply import current_coder
 
     coder = current_coder(codebook)
-    if base:
-        _train_base(coder, seed)
-        return
     from qualcode.coding.training import NothingToTrain, train_from_store
     from qualcode.store import session_factory
 
@@ -87,8 +87,15 @@ def train(
         console.print(f"Wrote {result.recoded} model coding(s) for segments not yet reviewed.")
 
 
-def _train_base(coder, seed: int) -> None:
+def _train_base(codebook: Path | None, seed: int) -> None:
+    from qualcode.coding.apply import Coder
     from qualcode.coding.base import build_base
+    from qualcode.coding.codebook import load_codebook
+    from qualcode.coding.rules import RuleCoder
+    from qualcode.nlp import load_nlp, pipeline_name
+
+    book, nlp = load_codebook(codebook), load_nlp()
+    coder = Coder(book, RuleCoder(book, nlp), pipeline_name(nlp))
 
     err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
     model, path = build_base(coder, seed=seed, progress=lambda msg: err_console.print(msg, highlight=False))

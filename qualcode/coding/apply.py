@@ -6,6 +6,7 @@ offer them as "possible" codes. Reviewer codings are never touched here.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -107,21 +108,50 @@ class Coder:
         return out
 
 
-    def predict_records(self, records: list[dict]) -> list[dict]:
+    def predict_records(self, records: list[dict], workers: int | None = None) -> list[dict]:
         """`{"id", "codes", "scores"}` per record ({"id", "text"}), scores for every code:
-        the model's probabilities, or the rule scores when there is no model."""
-        from qualcode.coding.features import analyse
-
+        the model's probabilities, or the rule scores when there is no model. Large inputs are
+        split over ``workers`` forked processes (default: 2 from PARALLEL_FROM texts on)."""
+        texts = [r.get("text") or "" for r in records]
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1) if len(texts) >= PARALLEL_FROM else 1
+        matrix, cut = self.matrix(texts) if workers <= 1 else _in_processes(self, texts, workers)
         ids = self.codebook.code_ids
-        data = analyse([r.get("text") or "" for r in records], self.rules)
-        if self.model is None:
-            matrix = data.rule_scores
-            cut = np.array([c.min_score for c in self.codebook.codes])
-        else:
-            matrix = self.model.predict_analysis(data)
-            cut = np.array([self.model.thresholds[c] for c in ids])
         return [{"id": rec.get("id"), "codes": [c for c, hit in zip(ids, row >= cut) if hit],
                  "scores": {c: round(float(p), 4) for c, p in zip(ids, row)}} for rec, row in zip(records, matrix)]
+
+    def matrix(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (texts × codes) and the cut per code at which a code applies."""
+        from qualcode.coding.features import analyse
+
+        data = analyse(texts, self.rules)
+        if self.model is None:
+            return data.rule_scores, np.array([c.min_score for c in self.codebook.codes])
+        return self.model.predict_analysis(data), np.array([self.model.thresholds[c] for c in self.codebook.code_ids])
+
+
+PARALLEL_FROM = 2000  # below this, starting a second process costs more than it saves
+_FORKED: list = []  # the coder a forked worker inherits (never pickled)
+
+
+def _matrix_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    return _FORKED[0].matrix(texts)
+
+
+def _in_processes(coder: "Coder", texts: list[str], workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """`Coder.matrix` over chunks in forked processes (they inherit the loaded pipeline and model)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(texts) // workers)
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    _FORKED[:] = [coder]
+    try:
+        with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_matrix_of, chunks))
+    finally:
+        _FORKED.clear()
+    return np.vstack([m for m, _ in parts]), parts[0][1]
 
 
 @lru_cache(maxsize=4)

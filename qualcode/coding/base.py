@@ -95,6 +95,7 @@ def build_base(coder, sets=None, *, seed: int = 0, out: Path | None = None, prog
     payload = model.to_bytes()
     path = out or base_model_path(coder.codebook)
     write_bytes_atomic(path, payload)
+    path.chmod(0o644)  # a file of the repository, readable by everyone like the codebook
     model.version = base_version(payload, model.codebook_version)
     _load.cache_clear()
     return model, path

@@ -192,42 +192,53 @@ class _DocView:
         pending: list[tuple[int, tuple]] = []  # (position, longer sequences that may start there)
         # hash arrays instead of Token objects: this loop runs over every token
         rows = doc.to_array([ORTH, LOWER, LEMMA, SENT_START, IDX]).tolist() if len(doc) else []
-        info, strings = comp.token_info, doc.vocab.strings
-        pos, idxs, ends, sents = self.pos, self.idx, self.end, self.sent_of
+        info, cache, strings = comp.token_info, comp._info, doc.vocab.strings
+        pos_add, idx_add, end_add, sent_add, ts_add = (self.pos.append, self.idx.append, self.end.append,
+                                                       self.sent_of.append, tsets.append)
         sid = -1
         j = 0
         for i, (orth, low, lem, start, idx) in enumerate(rows):
             if start == 1 or sid < 0:
                 sid += 1
-            markup, length, terms, singles, multis = info(orth, low, lem, strings)
-            if markup:
+            got = cache.get((orth, low, lem))
+            if got is None:
+                got = info(orth, low, lem, strings)
+            if got[0]:  # markup only
                 continue
-            pos.append(i)
-            idxs.append(idx)
-            ends.append(idx + length)
-            sents.append(sid)
-            tsets.append(terms)
-            for s in singles:
+            pos_add(i)
+            idx_add(idx)
+            end_add(idx + got[1])
+            sent_add(sid)
+            ts_add(got[2])
+            for s in got[3]:
                 if s in hits:
                     hits[s].append((j, j + 1))
                 else:
                     hits[s] = [(j, j + 1)]
-            if multis:
-                pending.append((j, multis))
+            if got[4]:
+                pending.append((j, got[4]))
             j += 1
         n = j
         for i, multis in pending:
             for s, seq in multis:
                 end = i + len(seq)
-                if end <= n and all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
-                    hits.setdefault(s, []).append((i, end))
+                if end > n:
+                    continue
+                if end == i + 2:  # most phrases have two words
+                    if seq[1].isdisjoint(tsets[i + 1]):
+                        continue
+                elif not all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
+                    continue
+                hits.setdefault(s, []).append((i, end))
 
     def chars(self, span: Hit) -> tuple[int, int]:
         """Character offsets of a span (in view positions) in the document text."""
         return self.idx[span[0]], self.end[span[1] - 1]
 
-    def find(self, seq_ids: Iterable[int]) -> list[Hit]:
+    def find(self, seq_ids: list[int]) -> list[Hit]:
         hits = self.hits
+        if len(seq_ids) == 1:  # one sequence: its hits are already in order and distinct
+            return hits.get(seq_ids[0], [])
         out: list[Hit] = []
         for s in seq_ids:
             if s in hits:
