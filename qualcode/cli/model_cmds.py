@@ -122,8 +122,9 @@ def evaluate(
     seed: int = typer.Option(0, "--seed", help="Seed of the fold split and the model."),
     as_json: bool = typer.Option(False, "--json", help="Print only the summary as JSON."),
     rules_only: bool = typer.Option(False, "--rules-only", help="Score the codebook's patterns alone, no model."),
-    by: str = typer.Option(None, "--by", help="Leave one group out: 'document', 'genre' or 'set'; the base model "
-                                              "is refitted without each group and codes it (the honest figure)."),
+    by: str = typer.Option(None, "--by", help="Leave one group out: 'document', 'genre', 'family' (rapport / plan / "
+                                              "intervju) or 'set'; the base model is refitted without each group "
+                                              "and codes it (the honest figure)."),
 ) -> None:
     """Score coding against reference labels: per-code precision, recall, F1, kappa, AP.
 
@@ -200,7 +201,7 @@ def evaluate(
         err_console.print(f"Predictions → {output}")
 
 
-BY = {"document": "doc", "doc": "doc", "genre": "genre", "set": "set"}
+BY = {"document": "doc", "doc": "doc", "genre": "genre", "family": "family", "set": "set"}
 
 
 def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: int, as_json: bool,
@@ -212,7 +213,7 @@ def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: i
     from qualcode.coding.validation import code_table, genre_table, hold_out
 
     if by not in BY:
-        raise UserError(f"--by must be one of document, genre, set (got {by!r})")
+        raise UserError(f"--by must be one of document, genre, family, set (got {by!r})")
     try:
         records = load_reference([file_set(reference)] if reference is not None else None)
     except ValueError as err:

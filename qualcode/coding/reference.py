@@ -19,6 +19,9 @@ from qualcode.paths import CODEBOOKS, PROJECT_ROOT
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 SHIPPED = CODEBOOKS / "reference"
+# genres grouped into the three kinds of text the targets speak of
+GENRE_FAMILY = {"rapport": "rapport", "revisjon": "rapport", "tilsyn": "rapport", "survey": "rapport",
+                "plan": "plan", "plan-nynorsk": "plan", "plan-pdf": "plan", "intervju": "intervju"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,8 @@ def shipped_sets() -> list[ReferenceSet]:
 
 
 def load_set(ref: ReferenceSet) -> list[dict]:
-    """Records with ``doc`` ("set:source", unique across sets), ``genre`` and ``set`` added."""
+    """Records with ``doc`` ("set:source", unique across sets), ``genre``, ``family`` (rapport,
+    plan, intervju) and ``set`` added."""
     out = []
     for no, line in enumerate(ref.path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -71,7 +75,9 @@ def load_set(ref: ReferenceSet) -> list[dict]:
         if missing:
             raise ValueError(f"{ref.path}, line {no}: missing field(s) {', '.join(missing)}")
         source = str(rec.get("source") or ref.name)
-        out.append({**rec, "doc": f"{ref.name}:{source}", "genre": ref.genre_of(rec), "set": ref.name})
+        genre = ref.genre_of(rec)
+        out.append({**rec, "doc": f"{ref.name}:{source}", "genre": genre, "family": GENRE_FAMILY.get(genre, genre),
+                    "set": ref.name})
     return out
 
 

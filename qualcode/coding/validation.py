@@ -1,7 +1,8 @@
 """Honest validation: code documents (or whole genres) the model never saw.
 
 Leave-one-group-out over reference records: for every document (``by="doc"``), genre
-(``by="genre"``) or reference set (``by="set"``), the base model is fitted on the other
+(``by="genre"``), kind of text (``by="family"``: rapport, plan, intervju) or reference set
+(``by="set"``), the base model is fitted on the other
 groups only - C, blend weights and thresholds chosen by its own inner folds, grouped by
 document - and codes the held-out group. The rules are the codebook as shipped (fixed
 before the fold, never tuned on it). Every held-out prediction is then scored per genre
@@ -98,8 +99,8 @@ def _macro(report) -> dict:
 def genre_table(held: Held, code_ids: list[str]) -> pd.DataFrame:
     """One row per genre (and per reference set, and all): model vs rules on held-out rows."""
     rows = []
-    idx = {r["id"]: i for i, r in enumerate(held.records)}
     parts = [("genre", g) for g in dict.fromkeys(r["genre"] for r in held.records)]
+    parts += [("family", f) for f in dict.fromkeys(r["family"] for r in held.records)]
     parts += [("set", s) for s in dict.fromkeys(r["set"] for r in held.records)] + [("all", "alle")]
     for kind, key in parts:
         sel = [i for i, r in enumerate(held.records) if kind == "all" or r[kind] == key]
@@ -111,7 +112,6 @@ def genre_table(held: Held, code_ids: list[str]) -> pd.DataFrame:
                      "codes": m["codes"], "kappa": m["macro_kappa"], "f1": m["f1"], "precision": m["precision"],
                      "rules_kappa": r["macro_kappa"], "rules_precision": r["precision"],
                      "coverage": round(hit / total, 3) if total else float("nan")})
-    del idx
     return pd.DataFrame(rows)
 
 
