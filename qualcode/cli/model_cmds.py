@@ -130,7 +130,8 @@ def evaluate(
 
     Without --cv the default coder (rules + shipped base model) is scored - optimistic on the
     reference sets the base model was trained on - or the given --predictions; with --cv K
-    the model is adapted and tested K times on the reference itself. Macro kappa averages
+    the model is adapted and tested K times on the reference itself (on top of the shipped
+    base model, which has seen the project's reference sets). Macro kappa averages
     codes with >= 5 reference positives, exactly as score_codes.py.
 
     With --by, REFERENCE is optional (default: every project reference set) and the table
