@@ -82,3 +82,11 @@ def test_evaluate_by_document_cli(tmp_path):
     assert len((tmp_path / "held.jsonl").read_text().splitlines()) == 135
     bad = CliRunner().invoke(app, ["evaluate", str(tmp_path / "ref.jsonl"), "--by", "colour"])
     assert bad.exit_code != 0 and "--by must be one of" in str(bad.exception)
+
+
+def test_folds_in_two_processes_give_the_same_predictions(tmp_path):
+    write_set(tmp_path / "ref.jsonl", 2, 45)
+    records = load_reference([ReferenceSet("ref", tmp_path / "ref.jsonl", genre="plan")])
+    book = Codebook.from_yaml_text(BOOK)
+    coder = Coder(book, RuleCoder(book), "test")
+    assert validation.hold_out(records, coder, "doc", workers=2).model == validation.hold_out(records, coder, "doc").model

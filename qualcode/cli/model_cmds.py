@@ -125,6 +125,7 @@ def evaluate(
     by: str = typer.Option(None, "--by", help="Leave one group out: 'document', 'genre', 'family' (rapport / plan / "
                                               "intervju) or 'set'; the base model is refitted without each group "
                                               "and codes it (the honest figure)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="With --by: processes that fit the folds in parallel."),
 ) -> None:
     """Score coding against reference labels: per-code precision, recall, F1, kappa, AP.
 
@@ -143,7 +144,7 @@ def evaluate(
     from qualcode.coding.evaluation import cross_validate, score
 
     if by is not None:
-        _evaluate_by(reference, by, codebook, seed, as_json, output)
+        _evaluate_by(reference, by, codebook, seed, as_json, output, workers)
         return
     if reference is None:
         raise UserError("give a REFERENCE file (or --by document|genre|set for the project's reference sets)")
@@ -206,7 +207,7 @@ BY = {"document": "doc", "doc": "doc", "genre": "genre", "family": "family", "se
 
 
 def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: int, as_json: bool,
-                 output: Path | None) -> None:
+                 output: Path | None, workers: int) -> None:
     """Leave-one-document/genre/set-out tables (see qualcode.coding.validation)."""
     from qualcode.cli.coding_cmds import write_jsonl
     from qualcode.coding.apply import current_coder
@@ -232,7 +233,7 @@ def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: i
 
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task(f"leave-one-{by}-out", total=groups)
-        held = hold_out(records, coder, BY[by], seed=seed,
+        held = hold_out(records, coder, BY[by], seed=seed, workers=workers,
                         progress=lambda i, n, g: bar.update(task, completed=i, description=f"held out {g}"))
     ids = coder.codebook.code_ids
     genres, codes = genre_table(held, ids), code_table(held, ids)

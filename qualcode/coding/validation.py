@@ -54,25 +54,54 @@ def rule_predictions(records: list[dict], data: Analysis, coder) -> list[dict]:
              "scores": {c: float(s) for c, s in zip(ids, row)}} for r, row in zip(records, data.rule_scores)]
 
 
-def hold_out(records: list[dict], coder, by: str = "doc", *, seed: int = 0,
+def hold_out(records: list[dict], coder, by: str = "doc", *, seed: int = 0, workers: int = 1,
              progress: Callable[[int, int, str], None] | None = None) -> Held:
-    """Held-out predictions for every record, leaving out one ``by`` group at a time."""
+    """Held-out predictions for every record, leaving out one ``by`` group at a time
+    (the folds run in ``workers`` forked processes; results do not depend on it)."""
     data = analyse([r["text"] for r in records], coder.rules)
     book_rows = codebook_rows(coder)
     keys = [r[by] for r in records]
     groups = list(dict.fromkeys(keys))
     preds: list[dict | None] = [None] * len(records)
-    for n, g in enumerate(groups, start=1):
-        test = [i for i, k in enumerate(keys) if k == g]
-        train = [i for i, k in enumerate(keys) if k != g]
-        model = fit_base(coder, data.take(train), [records[i] for i in train], seed=seed, book_rows=book_rows)
-        proba = model.predict_analysis(data.take(test))
-        for i, codes, row in zip(test, model.decide(proba), proba):
-            preds[i] = {"id": records[i]["id"], "codes": codes,
-                        "scores": {c: round(float(p), 4) for c, p in zip(model.code_ids, row)}}
-        if progress is not None:
-            progress(n, len(groups), str(g))
+    _STATE[:] = [(records, coder, data, book_rows, keys, seed)]
+    try:
+        if workers > 1 and len(groups) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                results = pool.map(_fold, groups)
+                for n, (g, (test, rows)) in enumerate(zip(groups, results), start=1):
+                    _place(preds, test, rows, progress, n, len(groups), g)
+        else:
+            for n, g in enumerate(groups, start=1):
+                test, rows = _fold(g)
+                _place(preds, test, rows, progress, n, len(groups), g)
+    finally:
+        _STATE.clear()
     return Held(records, preds, rule_predictions(records, data, coder), data, by)  # type: ignore[arg-type]
+
+
+_STATE: list = []  # what a forked fold worker inherits
+
+
+def _fold(g) -> tuple[list[int], list[dict]]:
+    """Fit without group ``g``, code ``g``: (row numbers, predictions)."""
+    records, coder, data, book_rows, keys, seed = _STATE[0]
+    test = [i for i, k in enumerate(keys) if k == g]
+    train = [i for i, k in enumerate(keys) if k != g]
+    model = fit_base(coder, data.take(train), [records[i] for i in train], seed=seed, book_rows=book_rows)
+    proba = model.predict_analysis(data.take(test))
+    return test, [{"id": records[i]["id"], "codes": codes,
+                   "scores": {c: round(float(p), 4) for c, p in zip(model.code_ids, row)}}
+                  for i, codes, row in zip(test, model.decide(proba), proba)]
+
+
+def _place(preds, test, rows, progress, n, total, g) -> None:
+    for i, row in zip(test, rows):
+        preds[i] = row
+    if progress is not None:
+        progress(n, total, str(g))
 
 
 def coverage(records: list[dict], data: Analysis, code_ids: list[str]) -> tuple[int, int]:
