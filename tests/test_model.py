@@ -213,3 +213,25 @@ def test_classify_train_cli_contract(tmp_path, book, rules):
     result = CliRunner().invoke(app, ["classify", str(segs), "--train", str(bad), "--codebook", str(yaml_path)])
     assert result.exit_code != 0
     assert "codes" in str(result.exception) or "codes" in result.output
+
+
+def test_model_crosses_process_boundaries_as_plain_arrays(fitted, rules):
+    """Workers get the model by pickle: it travels as the stored arrays (no code objects) and predicts the same."""
+    import pickle
+
+    payload = pickle.dumps(fitted)
+    assert b"sklearn" not in payload and b"LogisticRegression" not in payload
+    again = pickle.loads(payload)
+    texts, _ = make(20, seed=12)
+    assert np.allclose(again.predict_proba(texts, rules=rules), fitted.predict_proba(texts, rules=rules))
+    assert again.version == fitted.version
+
+
+def test_stored_model_loads_without_pickle(fitted):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(fitted.to_bytes())) as npz:
+        assert all(name.endswith(".npy") for name in npz.namelist())
+        for name in npz.namelist():
+            assert np.load(io.BytesIO(npz.read(name)), allow_pickle=False) is not None  # no object arrays
