@@ -145,6 +145,7 @@ def _in_processes(coder: "Coder", texts: list[str], workers: int) -> tuple[np.nd
 
     size = -(-len(texts) // workers)
     chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    coder.matrix(texts[:1])  # load lazily loaded parts (simplemma's dictionary) once, before forking
     _FORKED[:] = [coder]
     try:
         with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
