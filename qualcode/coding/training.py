@@ -229,9 +229,10 @@ def model_status(session: Session, codebook: Codebook) -> ModelStatus:
             return ModelStatus(None, version, f"model {version} does not match codebook {codebook.version}")
         if model.base_version is not None:
             base = base_model_for(codebook)
-            if base is None or base.version != model.base_version:
-                return ModelStatus(None, version, f"model {version} was trained on base model {model.base_version}, "
-                                                  "which is not the one shipped now: run `qualcode train`")
+            if base is None or base.version != model.base_version:  # e.g. after an upgrade: the new base codes
+                return ModelStatus(base, base.version if base else version,
+                                   f"model {version} was trained on base model {model.base_version}, which is not "
+                                   "the one shipped now: run `qualcode train`")
             model.base = base
         _CACHE[version] = model
     return ModelStatus(model, version, "current")
