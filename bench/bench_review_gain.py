@@ -17,7 +17,7 @@ Prints one table (macro kappa on the unreviewed documents) and the gain over 0 r
 Target (issue 10): two reviewed plans lift kappa on the other documents by >= 0.08, and
 reviewing never lowers it. Exits non-zero if a gain is below 0.
 
-    .venv/bin/python bench/bench_review_gain.py [--rotations 3]
+    .venv/bin/python bench/bench_review_gain.py [--rotations 3] [--first 0]
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ SIZES = (0, 40, 80, 160)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rotations", type=int, default=3)
+    parser.add_argument("--first", type=int, default=0, help="number of the first rotation (to split a long run)")
     args = parser.parse_args()
 
     import numpy as np
@@ -74,7 +75,7 @@ def main() -> int:
     plans = [d for d in docs if d.split(":")[1].startswith("plan")]
     columns = ["rules", *[f"{n} reviewed" for n in SIZES], "2 plans"]
     table = []
-    for rot in range(args.rotations):
+    for rot in range(args.first, args.first + args.rotations):
         rng = random.Random(rot)
         first = rng.sample(plans, 2)
         rest = [d for d in docs if d not in first]
