@@ -109,7 +109,10 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     book = coder.codebook
     data = analyse(texts, coder.rules)
     a_data, a_codes, a_w = codebook_rows(coder)
+    known = set(book.code_ids)
     reference = load_reference(shipped_sets())
+    if not any(c in known for r in reference for c in r["codes"]):
+        reference = []  # coded with another codebook: nothing to learn for this one
     if reference:
         r_data = analyse([r["text"] for r in reference], coder.rules)
         a_data = Analysis.concat([a_data, r_data])
