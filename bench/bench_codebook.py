@@ -41,7 +41,7 @@ def write_jsonl(rows: list[dict], path: Path) -> None:
 def classify(segments: Path, out: Path, codebook: Path | None) -> list[dict]:
     """Predictions from the real CLI, so the bench measures what users run."""
     qualcode = Path(sys.executable).with_name("qualcode")
-    cmd = [str(qualcode), "classify", str(segments), "-o", str(out)]
+    cmd = [str(qualcode), "classify", str(segments), "-o", str(out), "--rules-only"]
     if codebook is not None:
         cmd += ["--codebook", str(codebook)]
     done = subprocess.run(cmd, capture_output=True, text=True)

@@ -44,12 +44,13 @@ def read_jsonl(path: Path) -> list[dict]:
 def transfer(dev: list[dict], coder) -> None:
     """Other genres: train on dev (then dev + the held-out even half) and score the odd half."""
     from qualcode.coding.evaluation import score
-    from qualcode.coding.model import classify_with_training
     from qualcode.coding.rules import predict_records
+    from qualcode.coding.training import classify_with_training
 
     held = read_jsonl(HELDOUT)
     odd = [r for r in held if int(r["id"].rsplit("-", 1)[-1]) % 2 == 1]
     even = [r for r in held if int(r["id"].rsplit("-", 1)[-1]) % 2 == 0]
+    coder = coder.with_model(None)  # rules as the prior: what dev labels alone add
     rows = [("codebook alone", predict_records(odd, coder.rules)),
             ("model trained on dev", classify_with_training(coder, dev, odd)),
             ("model trained on dev + held-out even", classify_with_training(coder, dev + even, odd))]
@@ -74,26 +75,32 @@ def main() -> int:
     from qualcode.coding.active import code_weights, rank
     from qualcode.coding.apply import current_coder
     from qualcode.coding.evaluation import fold_keys, score
-    from qualcode.coding.model import CodeModel, analyse, rule_prior
+    from qualcode.coding.features import analyse
+    from qualcode.coding.model import CodeModel, rule_prior
+    from qualcode.coding.validation import codebook_rows
 
     records = read_jsonl(args.data)
     coder = current_coder()
     book = coder.codebook
     started = time.perf_counter()
     texts = [r["text"] for r in records]
-    _, rule_scores = analyse(texts, coder.rules)  # rule scores once; the model reuses them
-    scores = np.zeros_like(rule_scores) if args.without_rules else rule_scores
+    data = analyse(texts, coder.rules)  # one NLP pass; the model reuses it
+    rule_scores = data.rule_scores.copy()
+    if args.without_rules:
+        data.rule_scores[:] = 0.0
+        data.pattern_hits = data.pattern_hits * 0.0
+    scores = data.rule_scores
+    book_rows = codebook_rows(coder)
     min_scores = np.array([book.code(c).min_score for c in book.code_ids])
     labels = [set(r["codes"]) for r in records]
     pool_max = round(len(records) * (1 - TEST_SHARE))
     sizes = [s for s in SIZES if s <= pool_max]
 
     def fit(idx):
-        return CodeModel(seed=0).fit([texts[i] for i in idx], [labels[i] for i in idx], book, scores[idx],
-                                     rules=coder.rules)
+        return CodeModel(seed=0).fit(data.take(idx), [labels[i] for i in idx], book, always=book_rows)
 
     def kappa_on(model, test) -> float:
-        proba = model.predict_proba([texts[i] for i in test], scores[test])
+        proba = model.predict_analysis(data.take(test))
         preds = [{"id": records[i]["id"], "codes": codes} for i, codes in zip(test, model.decide(proba))]
         return score([records[i] for i in test], preds).summary["macro_kappa"]
 
@@ -120,7 +127,7 @@ def main() -> int:
             if model is None:
                 proba, thresholds = rule_prior(scores[rest], min_scores), np.full(len(book.code_ids), 0.5)
             else:
-                proba = model.predict_proba([texts[i] for i in rest], scores[rest])
+                proba = model.predict_analysis(data.take(rest))
                 thresholds = np.array([model.thresholds[c] for c in book.code_ids])
             positives = np.array([sum(c in labels[i] for i in labelled) for c in book.code_ids])
             labelled += [int(i) for i in rest[rank(proba, thresholds, code_weights(positives), BATCH)]]

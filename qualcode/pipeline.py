@@ -116,20 +116,21 @@ class Coding:
         return CoderSpec(path, model)
 
 
-NO_MODEL = "no model has been trained yet (run `qualcode train`)"
-
-
 def _model(factory, book):
     """(model, version, reason): the store's usable model, looked up once per run.
 
-    scikit-learn (some 200 MB once imported) is loaded only when the store holds a model,
-    so a run without one keeps the writing process small.
+    scikit-learn (some 200 MB once imported) is loaded only when the store holds a model of
+    its own, so a run without one keeps the writing process small; then the workers code with
+    the base model shipped beside the codebook (None is returned, its version recorded).
     """
     from sqlalchemy import select
 
     with factory() as session:
         if session.scalar(select(schema.ModelArtifact.id).limit(1)) is None:
-            return None, None, NO_MODEL
+            from qualcode.coding.base import base_status  # numpy only: the workers load the same file
+
+            base, reason = base_status(book)
+            return None, base.version if base is not None else None, reason
         from qualcode.coding.training import model_status
 
         status = model_status(session, book)

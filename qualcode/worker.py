@@ -82,8 +82,8 @@ def setup(spec: CoderSpec | None) -> None:
         return
     from qualcode.coding.apply import current_coder
 
-    coder = current_coder(spec.codebook_path)
-    _CODER = coder.with_model(spec.model)
+    coder = current_coder(spec.codebook_path)  # rules plus the base model shipped with the codebook
+    _CODER = coder if spec.model is None else coder.with_model(spec.model)  # the store's own model wins
 
 
 def _init_worker(spec: CoderSpec | None, parent: int) -> None:

@@ -201,8 +201,11 @@ def test_done_confirms_suggestions_and_moves_on(store):
     at = _app("gjennomgang", f_band="high")
     seg = _shown_segment(at)
     with session_factory(store)() as s:
-        suggested = {c.code for c in s.scalars(select(schema.Coding).where(
-            schema.Coding.segment_id == seg, schema.Coding.source == "rule", schema.Coding.applied))}
+        machine = s.scalars(select(schema.Coding).where(schema.Coding.segment_id == seg,
+                                                        schema.Coding.source.in_(("rule", "model")))).all()
+    # once the model has coded a segment, its decision is final (the rule rows are evidence)
+    final = "model" if any(c.source == "model" for c in machine) else "rule"
+    suggested = {c.code for c in machine if c.source == final and c.applied}
     assert suggested
     at.button(key="nav_done").click().run()
     _no_exception(at)

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from fixtures.corpus import write_corpus, write_pdf
 from qualcode.cli import app
+from qualcode.coding.apply import current_coder
 from qualcode.ingest import ingest
 from qualcode.pipeline import start_run
 from qualcode.store import session_factory
@@ -116,8 +117,10 @@ def test_run_codes_new_segments_and_audits_it(tmp_path, db):
     assert result.exit_code == 0, result.output
     with session_factory(db)() as s:
         codings = s.scalars(select(Coding).where(Coding.applied)).all()
-        assert codings and {c.source for c in codings} == {"rule"}
+        # the rules and the base model that ships with the codebook both code
+        assert codings and {c.source for c in codings} == {"rule", "model"}
         assert all(c.codebook_version and c.created_by for c in codings)
+        assert {c.model_version for c in codings if c.source == "model"} == {current_coder().model.version}
         coded = {c.code for c in codings}
         assert "begrep.tidlig_innsats" in coded  # "rett hjelp til rett tid" / "tidlig innsats" in the plan
         actions = set(s.scalars(select(AuditEntry.action)))

@@ -166,3 +166,23 @@ def test_predict_records_contract(coder):
         assert row["codes"] == [c for c in ids if row["scores"][c] >= coder.codebook.code(c).min_score]
     assert "barriere.kapasitet" in out[0]["codes"]
     assert out[1]["codes"] == [] and not any(out[1]["scores"].values())
+
+
+def test_pattern_index_changes_no_result(coder, shared):
+    """Only patterns whose terms occur are evaluated; every pattern of every code gives the same."""
+    import json
+
+    texts = []
+    for path in (shared / "eval" / "dev.jsonl", shared / "eval" / "municipal" / "segments.jsonl"):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs = list(coder.nlp.pipe(texts))
+    indexed = [coder.code_doc(doc, text) for doc, text in zip(docs, texts)]
+    exhaustive = [coder.code_doc(doc, text, exhaustive=True) for doc, text in zip(docs, texts)]
+    assert indexed == exhaustive
+    assert sum(len(s) for s in indexed) > len(texts)  # the check compares real suggestions
+
+
+def test_suggestions_name_the_patterns_that_counted(toy):
+    [sug] = [s for s in toy.code_texts(["Familien fikk hjelpetiltak og tidlig innsats."])[0] if s.code == "niva.indikert"]
+    assert sorted(toy.pattern_labels[i] for i in sug.patterns) == ["niva.indikert: *tiltak",
+                                                                    "niva.indikert: tidlig innsats"]

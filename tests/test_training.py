@@ -100,7 +100,7 @@ def test_train_store_load_and_recode(setup):
             assert 0.0 <= r.score <= 1.0
             if abs(r.score - model.thresholds[r.code]) > 1e-3:  # stored scores are rounded to 4 places
                 assert r.applied == (r.score > model.thresholds[r.code])
-            assert r.applied or r.score > training.KEEP_WEAK_ABOVE
+            assert r.applied or r.score > training.KEEP_WEAK_ABOVE or r.decided_by == "model"  # or it overrules
         assert session.scalar(select(func.count()).select_from(schema.AuditEntry).where(
             schema.AuditEntry.action == "code", schema.AuditEntry.entity == "model")) >= 1
 
@@ -171,3 +171,60 @@ def test_apply_model_supersedes_older_model_codings(setup):
             schema.Coding.source == "model", schema.Coding.active)).all()
     assert len(active) == len(set(active))  # one active model coding per segment and code
     assert result.version
+
+
+def test_killed_train_leaves_the_old_model_in_charge(setup, monkeypatch):
+    """A train killed before the switch-over: the old model and its codings stay in charge,
+    the new artefact and its codings stay off - never a half re-coded store."""
+    factory, coder, ids, labels, _ = setup
+    review(factory, ids, labels, 45)
+    first = train_from_store(factory, coder=coder, apply=True)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed before the switch")
+
+    for sid, codes in list(zip(ids, labels))[45:50]:
+        mark_done(factory, sid, "anna", 0, accept_codes=sorted(codes))
+    monkeypatch.setattr(training, "switch_over", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train_from_store(factory, coder=coder, apply=True)
+    training._CACHE.clear()
+    with factory() as session:
+        assert model_status(session, coder.codebook).version == first.version
+        active = set(session.scalars(select(schema.Coding.model_version).where(
+            schema.Coding.source == "model", schema.Coding.active)))
+        assert active == {first.version}
+        second = session.scalar(select(schema.ModelArtifact.version).where(schema.ModelArtifact.active.is_(False)))
+        assert second is not None and second != first.version
+        pending = session.scalar(select(func.count()).select_from(schema.Coding).where(
+            schema.Coding.model_version == second))
+        assert pending > 0  # written, but never switched on
+    monkeypatch.undo()
+    third = train_from_store(factory, coder=coder, apply=True)
+    with factory() as session:
+        assert model_status(session, coder.codebook).version == third.version
+        rows = session.execute(select(schema.Coding.segment_id, schema.Coding.model_version).where(
+            schema.Coding.source == "model", schema.Coding.active)).all()
+        assert {v for s, v in rows if s in ids[50:]} == {third.version}
+        # segments marked done in between keep the codings their reviewer saw
+        assert {v for s, v in rows if s in ids[45:50]} <= {first.version} and {s for s, _ in rows} <= set(ids[45:])
+
+
+def test_review_view_shows_that_the_model_decided(setup):
+    """The rules only know "hund"; the model learned puppies. Its decision is final and marked."""
+    from qualcode.review.segment_view import load_segment
+
+    factory, coder, ids, labels, _ = setup
+    review(factory, ids, labels, 45)
+    train_from_store(factory, coder=coder)
+    [puppy, dog] = add_document(factory, coder, ["Valpen sov i kurven hele dagen.", "Hunden bjeffet."], name="ny")
+    with factory() as session:
+        view = load_segment(session, puppy)
+        decided = session.execute(select(schema.Coding.source, schema.Coding.decided_by).where(
+            schema.Coding.segment_id == puppy, schema.Coding.code == "dyr.hund")).all()
+    [sug] = [s for s in view.suggestions if s.code == "dyr.hund"]
+    assert sug.applied and sug.overruled and sug.decided_by == "model"
+    assert ("model", "model") in decided
+    with factory() as session:
+        [dog_sug] = [s for s in load_segment(session, dog).suggestions if s.code == "dyr.hund"]
+    assert dog_sug.applied and not dog_sug.overruled  # rules and model agree

@@ -258,11 +258,12 @@ def _decision_row(ctx, view: SegmentView, reviewer: str, code: str, book, sug, c
 
 
 def _provenance(sug) -> str:
-    """Per-suggestion provenance, shown after the why-line of every suggestion row.
-
-    Which coder proposed it is already in the why-line ("reglene 0,71 sikker"); put more here
-    (e.g. whether the rule coder or the learned model made the final decision)."""
-    return ""
+    """Who made the final decision, in plain Norwegian; said loudest where rules and model disagree."""
+    if sug is None:
+        return ""
+    if sug.overruled:
+        return f"avgjort av modellen (regelen sa {'ja' if sug.decisions.get('rule') else 'nei'})"
+    return {"model": "avgjort av modellen, enig med regelen", "rule": "avgjort av regelen"}.get(sug.decided_by, "")
 
 
 def _add_code(ctx, view: SegmentView, reviewer: str) -> None:

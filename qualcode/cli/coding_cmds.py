@@ -32,7 +32,9 @@ def write_jsonl(records: list[dict], path: Path | None) -> None:
     if path is None:
         typer.get_text_stream("stdout").write(lines)
     else:
-        path.write_text(lines, encoding="utf-8")
+        from qualcode.files import write_text_atomic
+
+        write_text_atomic(path, lines)
 
 
 @app.command()
@@ -42,12 +44,17 @@ def classify(
     codebook: Path = typer.Option(None, "--codebook", exists=True, dir_okay=False,
                                   help="Codebook YAML (default: codebooks/barnevern.yaml)."),
     train: Path = typer.Option(None, "--train", exists=True, dir_okay=False,
-                               help='Labelled JSON Lines {"id", "text", "codes"} to train the model on first.'),
+                               help='Labelled JSON Lines {"id", "text", "codes"[, "source"]} to adapt the model to '
+                                    'first (weighted up; "source" names the document, for grouped validation).'),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Use the codebook's patterns alone, no model."),
+    workers: int = typer.Option(None, "--workers", min=1,
+                                help="Processes to code in (default: 2 for 2,000 segments or more, else 1)."),
 ) -> None:
     """Code segments from a file, without a store.
 
     Writes one line per input line, in order: {"id", "codes": [...], "scores": {code: probability}}.
-    Without --train only the codebook's transparent patterns are used.
+    By default the codebook's rules and its shipped base model code together; --train
+    first adapts the model to labelled segments of your own corpus.
 
     Example: `qualcode classify segments.jsonl -o predictions.jsonl`
     """
@@ -55,15 +62,21 @@ def classify(
 
     records = read_jsonl(segments)
     coder = current_coder(codebook)
-    err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
+    if rules_only:
+        coder = coder.with_model(None)
     if train is not None:
-        from qualcode.coding.model import classify_with_training
+        from qualcode.coding.training import adapt
 
-        predictions = classify_with_training(coder, read_jsonl(train, ("id", "text", "codes")), records)
-    else:
-        from qualcode.coding.rules import predict_records
-
-        predictions = predict_records(records, coder.rules)
+        labelled = read_jsonl(train, ("id", "text", "codes"))
+        if not labelled:
+            raise UserError(f"{train}: no labelled records to train on")
+        groups = [r.get("source") for r in labelled]
+        model = adapt(coder, [r["text"] for r in labelled], [set(r["codes"]) for r in labelled],
+                      groups if all(groups) else None)
+        coder = coder.with_model(model)
+    model = f"model {coder.model.version or 'adapted to ' + train.name}" if coder.model is not None else "rules only"
+    err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}; {model}", highlight=False)
+    predictions = coder.predict_records(records, workers=workers)
     write_jsonl(predictions, output)
     if output is not None:
         err_console.print(f"Coded {len(predictions)} segment(s) → {output}")

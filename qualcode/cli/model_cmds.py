@@ -35,20 +35,30 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Random seed (the same data and seed give the same model)."),
     recode: bool = typer.Option(True, "--recode/--no-recode",
                                 help="Re-code segments not yet reviewed with the new model (the review queue reads these)."),
+    base: bool = typer.Option(False, "--base", help="Rebuild the base model that ships beside the codebook from "
+                                                   "every reference set (no store needed)."),
 ) -> None:
-    """Train the model on every segment a reviewer marked done, plus the codebook's examples.
+    """Train the model on every segment a reviewer marked done, on top of the shipped base model.
 
-    Only reviewers' decisions count as labels, never rule or model suggestions. The model
-    is stored as a new version tied to the codebook version; after a codebook change the
-    old model is not used until you train again.
+    Only reviewers' decisions count as labels, never rule or model suggestions; they are
+    weighted up next to the shipped reference data, so the model adapts to your corpus.
+    The model is stored as a new version tied to the codebook version; after a codebook
+    change the old model is not used until you train again. The new model and its
+    re-codings are switched on together at the end: an interrupted `train` changes nothing.
 
-    Example: `qualcode train --db qualcode.db`
+    With --base, rebuild `codebooks/barnevern.model.npz` (the model `classify`, `run` and
+    the app use by default) from the reference sets: ../shared/eval (dev, municipal) when
+    present and codebooks/reference/*.jsonl.
+
+    Examples: `qualcode train --db qualcode.db`   `qualcode train --base`
     """
+    if base:
+        _train_base(codebook, seed)
+        return
     from qualcode.coding.apply import current_coder
+    from qualcode.coding.store_codebook import codebook_path_for
     from qualcode.coding.training import NothingToTrain, train_from_store
     from qualcode.store import session_factory
-
-    from qualcode.coding.store_codebook import codebook_path_for
 
     db = _store(db)
     factory = session_factory(db)
@@ -78,10 +88,32 @@ def train(
         console.print(f"Wrote {result.recoded} model coding(s) for segments not yet reviewed.")
 
 
+def _train_base(codebook: Path | None, seed: int) -> None:
+    from qualcode.coding.apply import Coder
+    from qualcode.coding.base import build_base
+    from qualcode.coding.codebook import load_codebook
+    from qualcode.coding.rules import RuleCoder
+    from qualcode.nlp import load_nlp, pipeline_name
+
+    book, nlp = load_codebook(codebook), load_nlp()
+    coder = Coder(book, RuleCoder(book, nlp), pipeline_name(nlp))
+
+    err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
+    model, path = build_base(coder, seed=seed, progress=lambda msg: err_console.print(msg, highlight=False))
+    info = model.info
+    for s in info["sets"]:
+        console.print(f"  {s['name']}: {s['segments']} segments from {s['documents']} document(s) ({s['file']})",
+                      highlight=False)
+    learned = sum(model.decided_by(c) == "model" for c in model.code_ids)
+    console.print(f"Base model {model.version} → {path} ({path.stat().st_size / 1e6:.1f} MB): C={model.C}, "
+                  f"learned decisions for {learned} of {len(model.code_ids)} codes, {info['seconds']} s. "
+                  f"Genres: {info['genres']}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 def evaluate(
-    reference: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                     help='Labelled JSON Lines {"id", "text", "codes"}.'),
+    reference: Path = typer.Argument(None, exists=True, dir_okay=False,
+                                     help='Labelled JSON Lines {"id", "text", "codes"[, "source", "genre"]}.'),
     cv: int = typer.Option(None, "--cv", min=2, help="K-fold cross-validation of the trained model (same path as classify --train)."),
     codebook: Path = typer.Option(None, "--codebook", exists=True, dir_okay=False,
                                   help="Codebook YAML (default: codebooks/barnevern.yaml)."),
@@ -90,18 +122,33 @@ def evaluate(
     output: Path = typer.Option(None, "-o", "--output", help="Write the predictions that were scored (JSON Lines)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the fold split and the model."),
     as_json: bool = typer.Option(False, "--json", help="Print only the summary as JSON."),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Score the codebook's patterns alone, no model."),
+    by: str = typer.Option(None, "--by", help="Leave one group out: 'document', 'genre', 'family' (rapport / plan / "
+                                              "intervju) or 'set'; the base model is refitted without each group "
+                                              "and codes it (the honest figure)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="With --by: processes that fit the folds in parallel."),
 ) -> None:
     """Score coding against reference labels: per-code precision, recall, F1, kappa, AP.
 
-    Without --cv the codebook's rules alone are scored (or the given --predictions);
-    with --cv K the model is trained and tested K times on the reference itself.
-    Macro kappa averages codes with >= 5 reference positives, exactly as score_codes.py.
+    Without --cv the default coder (rules + shipped base model) is scored - optimistic on the
+    reference sets the base model was trained on - or the given --predictions; with --cv K
+    the model is adapted and tested K times on the reference itself (on top of the shipped
+    base model, which has seen the project's reference sets). Macro kappa averages
+    codes with >= 5 reference positives, exactly as score_codes.py.
 
-    Example: `qualcode evaluate dev.jsonl --cv 5 -o cv-predictions.jsonl`
+    With --by, REFERENCE is optional (default: every project reference set) and the table
+    is per genre and per code: kappa, F1, precision and coverage on held-out groups only.
+
+    Examples: `qualcode evaluate --by document`   `qualcode evaluate dev.jsonl --cv 5 -o cv.jsonl`
     """
     from qualcode.cli.coding_cmds import read_jsonl, write_jsonl
     from qualcode.coding.evaluation import cross_validate, score
 
+    if by is not None:
+        _evaluate_by(reference, by, codebook, seed, as_json, output, workers)
+        return
+    if reference is None:
+        raise UserError("give a REFERENCE file (or --by document|genre|set for the project's reference sets)")
     if cv is not None and predictions is not None:
         raise UserError("give either --cv or --predictions, not both")
     records = read_jsonl(reference, ("id", "text", "codes"))
@@ -115,12 +162,12 @@ def evaluate(
         from qualcode.coding.apply import current_coder
 
         coder = current_coder(codebook)
+        if rules_only:
+            coder = coder.with_model(None)
         err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
         if cv is None:
-            from qualcode.coding.rules import predict_records
-
-            preds = predict_records(records, coder.rules)
-            what = "codebook rules alone"
+            preds = coder.predict_records(records)
+            what = f"base model {coder.model.version}" if coder.model is not None else "codebook rules alone"
         else:
             preds = cross_validate(records, cv, coder, seed=seed,
                                    progress=lambda i, k: err_console.print(f"fold {i}/{k} done", highlight=False))
@@ -155,6 +202,63 @@ def evaluate(
     console.print(json.dumps(report.summary), highlight=False, soft_wrap=True)
     if output is not None:
         err_console.print(f"Predictions → {output}")
+
+
+BY = {"document": "doc", "doc": "doc", "genre": "genre", "family": "family", "set": "set"}
+
+
+def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: int, as_json: bool,
+                 output: Path | None, workers: int) -> None:
+    """Leave-one-document/genre/set-out tables (see qualcode.coding.validation)."""
+    from qualcode.cli.coding_cmds import write_jsonl
+    from qualcode.coding.apply import current_coder
+    from qualcode.coding.reference import file_set, load_reference
+    from qualcode.coding.validation import code_table, genre_table, hold_out
+
+    if by not in BY:
+        raise UserError(f"--by must be one of document, genre, family, set (got {by!r})")
+    try:
+        records = load_reference([file_set(reference)] if reference is not None else None)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if not records:
+        raise UserError("no reference records: pass a file, or keep ../shared/eval or codebooks/reference/ beside the repo")
+    coder = current_coder(codebook)
+    groups = len({r[BY[by]] for r in records})
+    if groups < 2:
+        raise UserError(f"--by {by}: the reference has only {groups} {by}(s); nothing to leave out")
+    err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}; leaving out one {by} "
+                      f"at a time ({groups} groups, {len(records)} segments)", highlight=False)
+    started = time.perf_counter()
+    from rich.progress import Progress
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(f"leave-one-{by}-out", total=groups)
+        held = hold_out(records, coder, BY[by], seed=seed, workers=workers,
+                        progress=lambda i, n, g: bar.update(task, completed=i, description=f"held out {g}"))
+    ids = coder.codebook.code_ids
+    genres, codes = genre_table(held, ids), code_table(held, ids)
+    if output is not None:
+        write_jsonl(held.model, output)
+    if as_json:
+        typer.echo(json.dumps({"by": by, "groups": genres.to_dict("records")}))
+        return
+    console.print(render_markdown_table(genres, f"Leave-one-{by}-out: held-out macro kappa per genre / set "
+                                                f"(model vs rules alone), precision and coverage"), soft_wrap=True, markup=False)
+    console.print(render_markdown_table(codes, f"Leave-one-{by}-out: per code over all held-out segments"), markup=False,
+                  soft_wrap=True)
+    console.print(f"{len(records)} segments, {groups} groups, {time.perf_counter() - started:.0f} s. Coverage = share "
+                  "of reference codes with rule evidence; kappa/F1/precision are macro over codes with >= 5 "
+                  "positives in the group.", highlight=False, soft_wrap=True)
+
+
+def render_markdown_table(frame, title: str) -> str:
+    """A pandas frame as a Markdown table (pasteable into a closing note)."""
+    cols = list(frame.columns)
+    lines = [f"\n{title}\n", "| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(_fmt(v) for v in row) + " |")
+    return "\n".join(lines)
 
 
 @app.command()

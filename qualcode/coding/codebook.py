@@ -57,7 +57,7 @@ class Pattern(Strict):
     pattern: str | None = None
     near: list[str] | None = None
     within: int = Field(default=5, ge=1, le=50)
-    weight: float = Field(default=1.0, gt=0, le=5)
+    weight: float = Field(default=1.0, ge=0, le=5)  # 0: a signal, shown and read by the model, never decides
 
     @model_validator(mode="before")
     @classmethod
@@ -145,6 +145,9 @@ class Code(Strict):
     include: str = ""
     exclude: str = ""
     patterns: list[Pattern] = Field(min_length=1)
+    # words that point at the code without deciding it: evidence for the reviewer and
+    # features for the model (patterns of weight 0; negatives and context rules apply)
+    signals: list[str] = Field(default_factory=list)
     negative: list[Negative] = Field(default_factory=list)
     context: list[ContextRule] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
@@ -158,9 +161,19 @@ class Code(Strict):
             raise ValueError("code id must look like 'theme.name' or 'theme.name.sub' (lower case, a-z and _)")
         return v
 
+    @field_validator("signals")
+    @classmethod
+    def _signals(cls, v: list[str]) -> list[str]:
+        return [_check_pattern(x) for x in v]
+
+    @property
+    def all_patterns(self) -> list[Pattern]:
+        """The deciding patterns, then the signals as patterns of weight 0."""
+        return [*self.patterns, *(Pattern(pattern=s, weight=0.0) for s in self.signals)]
+
     @model_validator(mode="after")
     def _applies_to_known(self) -> "Code":
-        labels = {p.label for p in self.patterns}
+        labels = {p.label for p in self.all_patterns}
         for kind, rules in (("negative", self.negative), ("context", self.context)):
             for i, rule in enumerate(rules):
                 for ref in rule.applies_to or []:
@@ -315,6 +328,7 @@ class Codebook(Strict):
 def _references(code: Code) -> list[tuple[str, str]]:
     """(field, "@list") for every term-list reference in a code."""
     refs: list[tuple[str, str]] = []
+    refs += [(f"signals[{i}]", t) for i, t in enumerate(code.signals)]
     for kind in ("patterns", "negative"):
         for i, p in enumerate(getattr(code, kind)):
             refs += [(f"{kind}[{i}]", t) for t in ([p.pattern] if p.pattern is not None else p.near)]

@@ -116,7 +116,7 @@ def fold_keys(records: list[dict], k: int) -> list[str]:
 def cross_validate(records: list[dict], k: int, coder, *, seed: int = 0,
                    progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """Out-of-fold predictions for every record, in input order (K-fold, seeded, stratified-ish)."""
-    from qualcode.coding.model import classify_with_training
+    from qualcode.coding.training import classify_with_training
 
     if k < 2 or k > len(records):
         raise ValueError(f"--cv needs 2 <= K <= number of records ({len(records)}), got {k}")

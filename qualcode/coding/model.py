@@ -1,144 +1,102 @@
-"""The learned coder: reviewers' decisions on top of the codebook's rules.
+"""The learned coder: rule scores plus a text model, trained on what people coded.
 
-Per code, a class-balanced logistic regression reads lemma uni- and bigrams (TF-IDF)
-and the rule coder's scores for every code. Its out-of-fold probability is blended
-with the rule score (mapped so the code's ``min_score`` sits at 0.5); the blend
-weight and the threshold are chosen by inner cross-validation on the training data.
-The rule decision is the default: a learned one replaces it only if it beats it by
-a margin in cross-validation AND the whole choice, repeated on bootstrap resamples,
-also wins on the rows each resample left out (the best of many blends on small
-folds flatters itself). With fewer than 5 positives for a code, or 40 labelled
-segments in all, the rule decision stays - few labels never make coding worse than
-the codebook alone. Probabilities are Platt-calibrated once a code has 8 positives
-and 8 negatives. Everything is seeded, so a fit is reproducible.
+Per code, a class-balanced logistic regression reads the text (lemma uni-/bigrams and
+character n-grams, `qualcode.coding.features`) and the rule coder's output (the score
+of every code and which patterns counted). Its probability is blended with a *prior*:
+the rule score (mapped so the code's ``min_score`` sits at 0.5) for the base model, or
+the base model's probability for a model that adapts the base to one store's reviews.
+The regularisation C, the blend weight and the threshold are chosen on out-of-fold
+predictions, with folds grouped by document when the data say which document a row
+comes from (so every choice is judged on documents the fit did not see). The prior's
+decision stays unless a learned one beats it by a margin and that choice, repeated on
+bootstrap resamples, also wins on the rows each resample left out; few labels never
+make coding worse than what it builds on. Probabilities are Platt-calibrated on the
+out-of-fold blend. Everything is seeded, so a fit is reproducible.
 
-Character n-grams were tried: ten times the training time, no gain in
-cross-validation (the lemmas already fold inflection).
+Training data is what people wrote: reference sets, reviewer labels, ``--train``
+files and the codebook's own definitions and examples (always on the training side of
+inner folds) - never the model's own unreviewed predictions.
 
-Training data is what people wrote: reviewer labels, ``--train`` files and the
-codebook's own example sentences (each a positive for its code, always on the
-training side of inner folds) - never the model's own unreviewed predictions.
+A model is stored as plain arrays and a JSON header (``numpy.savez``, loaded with
+``allow_pickle=False``), so loading one from a shared store runs no code. Predicting
+needs numpy and scipy only.
 """
 from __future__ import annotations
 
+import io
+import json
 import logging
-import pickle
-import zlib
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
-import sklearn
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from qualcode.coding.codebook import Codebook
-from qualcode.coding.evaluation import binary_kappa
-from qualcode.coding.rules import RuleCoder
+from qualcode.coding.features import Analysis, TextFeatures, analyse
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the pickled layout changes
-MIN_POSITIVES = 5  # below this a code keeps its rule decision (too few to judge a change by)
-MIN_LABELLED = 40  # below this every code does: kappa on fewer segments is too coarse to overrule a codebook
+FORMAT = 2  # bump when the stored layout changes
+MIN_POSITIVES = 5  # below this a code keeps its prior decision (too few to judge a change by)
+MIN_LABELLED = 40  # below this every code does: kappa on fewer segments is too coarse to overrule
 MIN_CALIBRATION = 8  # positives (and negatives) needed before Platt scaling is trusted
 INNER_FOLDS = 5
+C_GRID = (2.0, 8.0)  # inverse regularisation candidates (chosen by out-of-fold average precision)
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the learned probability in the blend
 THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.05), 2)
-RULE_MARGIN = 0.02  # a learned decision must beat the rule's out-of-fold kappa by this much
-RULE_GAIN = 1.0  # scale of the rule-score features next to the unit-norm TF-IDF row
-BOOTSTRAP = 200  # resamples that check a learned decision really beats the rule (see _choose)
-MAX_LOSS_SHARE = 0.25  # share of resamples in which the learned pick may still lose to the rule
-LARGE = 2000  # labelled rows above which 3 inner folds are enough (keeps retraining fast)
-C = 10.0  # inverse regularisation of the logistic regressions (class-balanced)
+RULE_MARGIN = 0.02  # a learned decision must beat the prior's out-of-fold kappa by this much
+BOOTSTRAP = 200  # resamples that check a learned decision really beats the prior (see _choose)
+MAX_LOSS_SHARE = 0.25  # share of resamples in which the learned pick may still lose to the prior
+PATTERN_GAIN = 0.5  # scale of the pattern-hit block next to the unit-norm text blocks
+MIN_DF = 2
 _EPS = 1e-6
 
 
-# -- text analysis -------------------------------------------------------------------------
+def rule_prior(scores: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Scores mapped piecewise-linearly so each code's cut (min_score, or a threshold) lands on 0.5.
 
-class _BoundedCache(OrderedDict):
-    """Least-recently-used text → lemma string cache (corpora repeat texts across runs/folds)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: str, value: str) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        if len(self) > self.size:
-            self.popitem(last=False)
-
-
-_LEMMAS = _BoundedCache(100_000)
-
-
-def _lemma_string(doc) -> str:
-    return " ".join((t.lemma_ or t.lower_).lower() for t in doc if t.is_alpha or t.text == "§")
-
-
-def analyse(texts: Sequence[str], rules: RuleCoder) -> tuple[list[str], np.ndarray]:
-    """Lemma strings and the rule-score matrix (texts × codebook codes) from ONE NLP pass."""
-    ids = rules.codebook.code_ids
-    col = {c: j for j, c in enumerate(ids)}
-    scores = np.zeros((len(texts), len(ids)))
-    lemmas = []
-    for i, doc in enumerate(rules.nlp.pipe(list(texts), batch_size=256)):
-        for sug in rules.code_doc(doc):
-            scores[i, col[sug.code]] = sug.score
-        lemma = _lemma_string(doc)
-        _LEMMAS.put(doc.text, lemma)
-        lemmas.append(lemma)
-    return lemmas, scores
-
-
-def lemmatise(texts: Sequence[str], nlp=None) -> list[str]:
-    """Lemma strings for texts, parsing only those not seen before."""
-    missing = [t for t in dict.fromkeys(texts) if t not in _LEMMAS]
-    if missing:
-        if nlp is None:
-            from qualcode.nlp import load_nlp
-
-            nlp = load_nlp()
-        for text, doc in zip(missing, nlp.pipe(missing, batch_size=256)):
-            _LEMMAS.put(text, _lemma_string(doc))
-    return [_LEMMAS[t] for t in texts]
-
-
-def rule_prior(scores: np.ndarray, min_scores: np.ndarray) -> np.ndarray:
-    """Rule scores mapped piecewise-linearly so each code's min_score lands on 0.5.
-
-    Thresholding the result at 0.5 gives exactly the rule coder's decision."""
+    Thresholding the result at 0.5 gives exactly the decision ``score >= cut``."""
     scores = np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)
-    low = scores / (2 * min_scores)
-    high = 0.5 + 0.5 * (scores - min_scores) / np.maximum(1 - min_scores, _EPS)
-    return np.where(scores < min_scores, low, np.minimum(high, 1.0))
+    cuts = np.asarray(cuts, dtype=float)
+    low = scores / (2 * cuts)
+    high = 0.5 + 0.5 * (scores - cuts) / np.maximum(1 - cuts, _EPS)
+    return np.where(scores < cuts, low, np.minimum(high, 1.0))
+
+
+def binary_kappa(y, p) -> float:
+    from qualcode.coding.evaluation import binary_kappa as kappa
+
+    return kappa(y, p)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 # -- per-code decision ---------------------------------------------------------------------
 
 @dataclass
 class CodeFit:
-    """What was learned for one code; ``clf`` is None when the code keeps its rule decision."""
+    """What was chosen for one code (its coefficients are a column of the model's matrix; weight 0 keeps the prior)."""
 
     code: str
     n_pos: int
     weight: float = 0.0  # share of the learned probability in the blend
     threshold: float = 0.5  # on the (calibrated) probability
     platt: tuple[float, float] | None = None  # a, b of sigmoid(a * blend + b)
-    clf: LogisticRegression | None = None
-    cv_kappa: float | None = None  # inner-CV kappa of the chosen decision
-    rule_kappa: float | None = None  # inner-CV kappa of the rule decision on the same rows
+    cv_kappa: float | None = None  # out-of-fold kappa of the chosen decision
+    prior_kappa: float | None = None  # out-of-fold kappa of the prior decision on the same rows
 
-    def probability(self, learned: np.ndarray | None, prior: np.ndarray) -> np.ndarray:
-        blend = prior if learned is None or self.weight == 0 else self.weight * learned + (1 - self.weight) * prior
+    def calibrate(self, blend: np.ndarray) -> np.ndarray:
         if self.platt is None:
             return np.clip(blend, 0.0, 1.0)
         a, b = self.platt
-        return 1.0 / (1.0 + np.exp(-(a * blend + b)))
+        return _sigmoid(a * blend + b)
+
+    def probability(self, learned: np.ndarray | None, prior: np.ndarray) -> np.ndarray:
+        blend = prior if learned is None or self.weight == 0 else self.weight * learned + (1 - self.weight) * prior
+        return self.calibrate(blend)
 
 
 def _weighted_kappas(y: np.ndarray, P: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -156,7 +114,7 @@ def _weighted_kappas(y: np.ndarray, P: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def _select(kappas: np.ndarray) -> np.ndarray:
-    """Index of the chosen candidate per column: the best, unless it fails to beat the rule
+    """Index of the chosen candidate per column: the best, unless it fails to beat the prior
     (row 0) by RULE_MARGIN."""
     best = kappas.argmax(axis=0)
     top = kappas[best, np.arange(kappas.shape[1])]
@@ -164,12 +122,11 @@ def _select(kappas: np.ndarray) -> np.ndarray:
 
 
 def _choose(y: np.ndarray, candidates: np.ndarray, seed: int) -> tuple[int, float]:
-    """Pick a decision (row of ``candidates``; row 0 = the rule) and say whether it is safe.
+    """Pick a decision (row of ``candidates``; row 0 = the prior) and say whether it is safe.
 
-    Picking the best of many blends on small folds flatters the winner. So the whole
-    pick is repeated on bootstrap resamples and judged on the rows each resample left
-    out: unless that out-of-bag gain over the rule is positive on average, the rule
-    decision stays (row 0). Returns (row, in-sample kappa of the row)."""
+    Picking the best of many blends flatters the winner, so the whole pick is repeated on
+    bootstrap resamples and judged on the rows each resample left out: unless that
+    out-of-bag gain over the prior is positive on average, the prior decision stays."""
     full = _weighted_kappas(y, candidates, np.ones((len(y), 1)))[:, 0]
     pick = int(_select(full[:, None])[0])
     if pick == 0 or BOOTSTRAP == 0:
@@ -188,139 +145,199 @@ def _choose(y: np.ndarray, candidates: np.ndarray, seed: int) -> tuple[int, floa
 
 
 def _platt(scores: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
     lr = LogisticRegression(C=1e4, random_state=seed).fit(scores.reshape(-1, 1), y)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
-@dataclass
-class _Design:
-    """Feature blocks shared by all codes of one fit."""
+def _folds(n: int, groups: Sequence | None, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train/test splits of n labelled rows: by group (document) when there are >= 2 groups."""
+    from sklearn.model_selection import GroupKFold, KFold
 
-    word: TfidfVectorizer
-    min_scores: np.ndarray
+    if groups is not None and len(set(groups)) >= 2:
+        g = np.asarray([str(x) for x in groups])
+        splits = GroupKFold(min(k, len(set(groups)))).split(np.zeros(n), groups=g)
+    else:
+        splits = KFold(min(k, n), shuffle=True, random_state=seed).split(np.zeros(n))
+    return [(np.asarray(a), np.asarray(b)) for a, b in splits]
 
-    def matrix(self, lemmas: Sequence[str], scores: np.ndarray) -> sparse.csr_matrix:
-        prior = rule_prior(scores, self.min_scores)
-        return sparse.hstack([self.word.transform(lemmas), sparse.csr_matrix(RULE_GAIN * prior)], format="csr")
+
+def _average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    if not y.any():
+        return 0.0
+    order = np.argsort(-s, kind="stable")
+    hits = y[order]
+    prec = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float(prec[hits].mean())
 
 
 # -- the model -----------------------------------------------------------------------------
 
 @dataclass
 class CodeModel:
-    """Multi-label coder; see the module docstring for how rules and labels combine."""
+    """Multi-label coder; see the module docstring for how rules, text and labels combine."""
 
     seed: int = 0
     inner_folds: int = INNER_FOLDS
+    base: "CodeModel | None" = None  # the model whose probabilities are this one's prior (None: rules)
     code_ids: list[str] = field(default_factory=list)
     codebook_version: str = ""
+    n_patterns: int = 0
     fits: dict[str, CodeFit] = field(default_factory=dict)
+    C: float = 0.0
     n_labelled: int = 0
-    n_examples: int = 0
-    version: str = ""  # the store artefact's version, set when saved or loaded
-    _design: _Design | None = None
-    _rules: RuleCoder | None = field(default=None, repr=False)
+    n_always: int = 0
+    info: dict = field(default_factory=dict)  # what it was trained on (stored with the model)
+    version: str = ""  # the artefact's version, set when saved or loaded
+    base_version: str | None = None  # the base a loaded model was fitted on (attach it with ``base``)
+    min_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    features: TextFeatures | None = None
+    _W: np.ndarray | None = field(default=None, repr=False)  # features × codes (0 for prior-only codes)
+    _b: np.ndarray | None = field(default=None, repr=False)
 
     # fitting -------------------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], label_sets: Sequence[Iterable[str]], codebook: Codebook,
-            rule_scores: np.ndarray | None = None, *, rules: RuleCoder | None = None,
-            use_examples: bool = True) -> "CodeModel":
-        """Learn from labelled texts (+ the codebook's examples); rule_scores is texts × codes."""
-        rules = self._bind(rules, codebook)
-        self.code_ids, self.codebook_version = list(codebook.code_ids), codebook.version
-        known = set(self.code_ids)
-        texts = list(texts)
-        label_sets = [set(ls) & known for ls in label_sets]
-        if rule_scores is None:
-            lemmas, rule_scores = analyse(texts, rules)
-        else:
-            rule_scores = self._score_matrix(rule_scores, len(texts))
-            lemmas = lemmatise(texts, rules.nlp)
-        ex_texts, ex_codes = ([], [])
-        if use_examples:
-            ex_texts, ex_codes = _examples(codebook)
-        ex_lemmas, ex_scores = analyse(ex_texts, rules) if ex_texts else ([], np.zeros((0, len(self.code_ids))))
-        self.n_labelled, self.n_examples = len(texts), len(ex_texts)
+    def fit(self, data: Analysis, label_sets: Sequence[Iterable[str]], codebook: Codebook, *,
+            groups: Sequence | None = None, sample_weight: Sequence[float] | None = None,
+            always: tuple[Analysis, Sequence[Iterable[str]], Sequence[float]] | None = None) -> "CodeModel":
+        """Learn from labelled rows (``data``), with ``always`` rows (codebook text, reference
+        data) on the training side of every inner fold. Choices are judged on ``data`` only."""
+        from sklearn.linear_model import LogisticRegression  # noqa: F401  (fail early if missing)
 
-        min_scores = np.array([codebook.code(c).min_score for c in self.code_ids])
-        word = TfidfVectorizer(token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-        word.fit(lemmas + ex_lemmas)
-        self._design = _Design(word, min_scores)
-        X = self._design.matrix(lemmas + ex_lemmas, np.vstack([rule_scores, ex_scores]))
-        prior = rule_prior(np.vstack([rule_scores, ex_scores]), min_scores)
-        n = len(texts)
+        self.code_ids, self.codebook_version = list(codebook.code_ids), codebook.version
+        if self.base is not None and self.base.codebook_version != codebook.version:
+            raise ValueError("the base model is for another codebook version; rebuild it")
+        self.n_patterns = data.pattern_hits.shape[1]
+        self.min_scores = np.array([codebook.code(c).min_score for c in self.code_ids])
+        known = set(self.code_ids)
+        n = len(data)
+        Y = np.array([[c in set(ls) & known for c in self.code_ids] for ls in label_sets], dtype=bool).reshape(n, -1)
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if always is not None and len(always[0]):
+            a_data, a_labels, a_w = always
+            Ya = np.array([[c in set(ls) for c in self.code_ids] for ls in a_labels], dtype=bool).reshape(len(a_data), -1)
+            every = Analysis.concat([data, a_data]) if n else a_data
+            Y_all, w_all = np.vstack([Y, Ya]), np.concatenate([w, np.asarray(a_w, dtype=float)])
+        else:
+            every, Y_all, w_all = data, Y, w
+        self.n_labelled, self.n_always = n, len(every) - n
+        self.features = TextFeatures(MIN_DF).fit(every.lemmas, every.forms)
+        X = self.design(every)
+        prior = self.prior(data) if n else np.zeros((0, len(self.code_ids)))
+        learnable = [j for j in range(len(self.code_ids))
+                     if n >= MIN_LABELLED and MIN_POSITIVES <= Y[:, j].sum() <= n - MIN_POSITIVES]
+        folds = _folds(n, groups, self.inner_folds, self.seed) if learnable else []
+        extra = np.arange(n, len(every))
+        # C: the candidate whose out-of-fold probabilities rank best (mean average precision)
+        oof_by_c = {}
+        for C in C_GRID if learnable else ():
+            oof = np.zeros((n, len(self.code_ids)))
+            for train, test in folds:
+                rows = np.concatenate([train, extra])
+                for j in learnable:
+                    oof[test, j] = self._fit_lr(X[rows], Y_all[rows, j], w_all[rows], C).predict(X[test])
+            oof_by_c[C] = oof
+        if oof_by_c:
+            ap = {C: np.mean([_average_precision(Y[:, j], o[:, j]) for j in learnable]) for C, o in oof_by_c.items()}
+            self.C = max(ap, key=lambda C: (ap[C], -C))
         self.fits = {}
+        W = np.zeros((X.shape[1], len(self.code_ids)))
+        b = np.zeros(len(self.code_ids))
         for j, code in enumerate(self.code_ids):
-            y = np.array([code in ls for ls in label_sets] + [c == code for c in ex_codes], dtype=bool)
-            self.fits[code] = self._fit_code(code, X, y, prior[:, j], n)
+            fit = CodeFit(code, int(Y[:, j].sum()))
+            if j in learnable:
+                self._choose_blend(fit, Y[:, j], oof_by_c[self.C][:, j], prior[:, j])
+                if fit.weight > 0:
+                    lr = self._fit_lr(X, Y_all[:, j], w_all, self.C)
+                    W[:, j], b[j] = lr.coef, lr.intercept
+            self.fits[code] = fit
+        # coefficients are stored as float32: round them now so a loaded model decides the same
+        self._W, self._b = W.astype(np.float32).astype(float), b
         return self
 
-    def _fit_code(self, code: str, X, y: np.ndarray, prior: np.ndarray, n: int) -> CodeFit:
-        """Out-of-fold probabilities on the labelled rows (examples always train) pick the
-        blend weight and threshold; the rule decision stays unless clearly beaten."""
-        y_lab, prior_lab = y[:n], prior[:n]
-        n_pos = int(y_lab.sum())
-        fit = CodeFit(code, n_pos)
-        if n < MIN_LABELLED or n_pos < MIN_POSITIVES or n - n_pos < MIN_POSITIVES:
-            return fit
-        k = self.inner_folds if n < LARGE else min(self.inner_folds, 3)  # plenty of rows per fold anyway
-        folds = StratifiedKFold(min(k, n_pos), shuffle=True, random_state=self.seed)
-        extra = np.arange(n, len(y))
-        oof = np.zeros(n)
-        for train, test in folds.split(np.zeros(n), y_lab):
-            rows = np.concatenate([train, extra])
-            oof[test] = self._classifier().fit(X[rows], y[rows]).predict_proba(X[test])[:, 1]
+    def fit_texts(self, texts: Sequence[str], label_sets: Sequence[Iterable[str]], codebook: Codebook, *, rules,
+                  groups: Sequence | None = None) -> "CodeModel":
+        """`fit` on raw texts, with the codebook's definitions and examples always training."""
+        book_texts, book_codes = codebook_texts(codebook)
+        return self.fit(analyse(list(texts), rules), label_sets, codebook, groups=groups,
+                        always=(analyse(book_texts, rules), book_codes, np.ones(len(book_texts))))
+
+    def _choose_blend(self, fit: CodeFit, y: np.ndarray, oof: np.ndarray, prior: np.ndarray) -> None:
         options = [(0.0, 0.5)] + [(w, float(t)) for w in BLEND_WEIGHTS[1:] for t in THRESHOLDS]
-        candidates = np.array([(w * oof + (1 - w) * prior_lab) >= t for w, t in options])
-        fit.rule_kappa = binary_kappa(y_lab, candidates[0])
-        pick, fit.cv_kappa = _choose(y_lab, candidates, self.seed)
+        candidates = np.array([(w * oof + (1 - w) * prior) >= t for w, t in options])
+        fit.prior_kappa = binary_kappa(y, candidates[0])
+        pick, fit.cv_kappa = _choose(y, candidates, self.seed)
         fit.weight, fit.threshold = options[pick]
-        if fit.weight > 0:
-            fit.clf = self._classifier().fit(X, y)
-        if n_pos >= MIN_CALIBRATION and n - n_pos >= MIN_CALIBRATION:
-            a, b = _platt(fit.weight * oof + (1 - fit.weight) * prior_lab, y_lab, self.seed)
+        n_pos = int(y.sum())
+        if n_pos >= MIN_CALIBRATION and len(y) - n_pos >= MIN_CALIBRATION:
+            a, b = _platt(fit.weight * oof + (1 - fit.weight) * prior, y, self.seed)
             if a > 0:  # a monotone map: the threshold moves with it, decisions stay the same
                 fit.platt = (a, b)
-                fit.threshold = float(1.0 / (1.0 + np.exp(-(a * fit.threshold + b))))
-        return fit
+                fit.threshold = float(fit.calibrate(np.array([fit.threshold]))[0])
 
-    def _classifier(self) -> LogisticRegression:
-        return LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, random_state=self.seed,
-                                  max_iter=1000)
+    def _fit_lr(self, X, y: np.ndarray, w: np.ndarray, C: float) -> "_Linear":
+        from sklearn.linear_model import LogisticRegression
+
+        if y.all() or not y.any():  # one class on this side of a fold: a constant
+            return _Linear(np.zeros(X.shape[1]), 20.0 if y.all() else -20.0)
+        lr = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, random_state=self.seed,
+                                max_iter=2000)  # dual: far fewer rows than features, and fast with weights
+        lr.fit(X, y, sample_weight=None if np.all(w == 1.0) else w)
+        return _Linear(lr.coef_[0].copy(), float(lr.intercept_[0]))
+
+    # features ------------------------------------------------------------------------------
+    def design(self, data: Analysis) -> sparse.csr_matrix:
+        """Text blocks, the rule score of every code (as a prior) and the pattern hits."""
+        if data.pattern_hits.shape[1] != self.n_patterns:
+            raise ValueError(f"the rule coder has {data.pattern_hits.shape[1]} patterns, the model "
+                             f"{self.n_patterns}: it was trained for another codebook; retrain it")
+        rules = sparse.csr_matrix(rule_prior(data.rule_scores, self.min_scores))
+        return sparse.hstack([self.features.transform(data.lemmas, data.forms), rules,
+                              PATTERN_GAIN * data.pattern_hits], format="csr")
+
+    def prior(self, data: Analysis) -> np.ndarray:
+        """What this model builds on, mapped so its decision point is 0.5."""
+        if self.base is None:
+            return rule_prior(data.rule_scores, self.min_scores)
+        base = self.base
+        cuts = np.array([base.fits[c].threshold for c in base.code_ids])
+        return rule_prior(base.predict_analysis(data), cuts)
 
     # prediction ----------------------------------------------------------------------------
-    def predict_proba(self, texts: Sequence[str], rule_scores: np.ndarray | None = None, *,
-                      rules: RuleCoder | None = None) -> np.ndarray:
+    def predict_analysis(self, data: Analysis) -> np.ndarray:
         """Calibrated probabilities, texts × ``code_ids``, all in [0, 1]."""
-        if self._design is None:
+        if self.features is None:
             raise RuntimeError("the model has not been fitted")
-        texts = list(texts)
-        if not texts:
+        if not len(data):
             return np.zeros((0, len(self.code_ids)))
-        if rule_scores is None:
-            lemmas, rule_scores = analyse(texts, self._bind(rules))
-        else:
-            rule_scores = self._score_matrix(rule_scores, len(texts))
-            coder = rules if rules is not None else self._rules
-            lemmas = lemmatise(texts, coder.nlp if coder is not None else None)
-        X = self._design.matrix(lemmas, rule_scores)
-        prior = rule_prior(rule_scores, self._design.min_scores)
-        out = np.zeros((len(texts), len(self.code_ids)))
+        prior = self.prior(data)
+        learned = None
+        if any(f.weight > 0 for f in self.fits.values()):
+            learned = _sigmoid(np.asarray(self.design(data) @ self._W) + self._b)
+        out = np.zeros((len(data), len(self.code_ids)))
         for j, code in enumerate(self.code_ids):
             fit = self.fits[code]
-            learned = None if fit.clf is None or fit.weight == 0 else fit.clf.predict_proba(X)[:, 1]
-            out[:, j] = fit.probability(learned, prior[:, j])
+            out[:, j] = fit.probability(None if learned is None else learned[:, j], prior[:, j])
         return out
+
+    def predict_proba(self, texts: Sequence[str], *, rules) -> np.ndarray:
+        return self.predict_analysis(analyse(list(texts), self._check(rules)))
 
     @property
     def thresholds(self) -> dict[str, float]:
         return {c: self.fits[c].threshold for c in self.code_ids}
 
+    def decided_by(self, code: str) -> str:
+        """"model" when a learned part decides this code, "rule" when the rule decision stands."""
+        if self.fits[code].weight > 0:
+            return "model"
+        return self.base.decided_by(code) if self.base is not None else "rule"
+
     def decide(self, proba: np.ndarray) -> list[list[str]]:
         thr = np.array([self.fits[c].threshold for c in self.code_ids])
         return [[c for c, hit in zip(self.code_ids, row) if hit] for row in proba >= thr]
 
-    def predict_records(self, records: list[dict], *, rules: RuleCoder | None = None) -> list[dict]:
+    def predict_records(self, records: list[dict], *, rules) -> list[dict]:
         """`{"id", "codes", "scores"}` per record, like ``rules.predict_records``."""
         proba = self.predict_proba([r.get("text") or "" for r in records], rules=rules)
         return [{"id": rec.get("id"), "codes": codes,
@@ -330,73 +347,98 @@ class CodeModel:
     def summary(self) -> dict:
         """Per-code choices (JSON-friendly), stored with the artefact and printed by `train`."""
         return {c: {"n_pos": f.n_pos, "weight": f.weight, "threshold": round(f.threshold, 4),
-                    "calibrated": f.platt is not None,
+                    "calibrated": f.platt is not None, "decided_by": self.decided_by(c),
                     "cv_kappa": None if f.cv_kappa is None else round(f.cv_kappa, 4),
-                    "rule_kappa": None if f.rule_kappa is None else round(f.rule_kappa, 4)}
+                    "rule_kappa": None if f.prior_kappa is None else round(f.prior_kappa, 4)}
                 for c, f in self.fits.items()}
 
-    # persistence ---------------------------------------------------------------------------
-    def to_bytes(self) -> bytes:
-        state = {"format": FORMAT, "sklearn": sklearn.__version__, "model": self}
-        return zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)
-
-    @classmethod
-    def from_bytes(cls, payload: bytes) -> "CodeModel":
-        state = pickle.loads(zlib.decompress(payload))  # local store only: never load foreign payloads
-        if state.get("format") != FORMAT:
-            raise ValueError(f"model payload format {state.get('format')} is not {FORMAT}; retrain with `qualcode train`")
-        if state.get("sklearn") != sklearn.__version__:
-            log.warning("model trained with scikit-learn %s, running %s", state.get("sklearn"), sklearn.__version__)
-        return state["model"]
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_rules"] = None  # the spaCy pipeline is rebuilt, never pickled
-        return state
-
-    # helpers -------------------------------------------------------------------------------
-    def _bind(self, rules: RuleCoder | None, codebook: Codebook | None = None) -> RuleCoder:
-        """The rule coder to analyse texts with; when predicting, it must be for our codebook."""
-        if codebook is not None:  # fitting: the given (or a fresh) coder for this codebook
-            if rules is not None and rules.codebook.version != codebook.version:
-                raise ValueError("the rule coder is for another codebook version than the one to fit")
-            self._rules = rules if rules is not None else RuleCoder(codebook)
-            return self._rules
-        rules = rules if rules is not None else self._rules
+    def _check(self, rules):
         if rules is None:
-            raise ValueError("pass rules=RuleCoder(codebook) to score new texts with a loaded model")
+            raise ValueError("pass rules=RuleCoder(codebook) to score texts with a model")
         if rules.codebook.version != self.codebook_version:
             raise ValueError(f"model was trained for codebook {self.codebook_version}, "
                              f"not {rules.codebook.version}; retrain it")
-        self._rules = rules
         return rules
 
-    def _score_matrix(self, scores, n: int) -> np.ndarray:
-        if isinstance(scores, np.ndarray):
-            matrix = scores.astype(float)
-        else:
-            matrix = np.array([[float(s.get(c, 0.0)) for c in self.code_ids] for s in scores])
-        if matrix.shape != (n, len(self.code_ids)):
-            raise ValueError(f"rule_scores must be {n} × {len(self.code_ids)}, got {matrix.shape}")
-        return matrix
+    # persistence: plain arrays + JSON, never pickle ---------------------------------------------
+    def to_arrays(self, prefix: str = "", include_base: bool = True) -> dict[str, np.ndarray]:
+        header = {"format": FORMAT, "seed": self.seed, "code_ids": self.code_ids,
+                  "codebook_version": self.codebook_version, "n_patterns": self.n_patterns, "C": self.C,
+                  "n_labelled": self.n_labelled, "n_always": self.n_always, "info": self.info,
+                  "has_base": self.base is not None,
+                  "base_version": self.base.version if self.base is not None else None,
+                  "fits": {c: {"n_pos": f.n_pos, "weight": f.weight, "threshold": f.threshold,
+                               "platt": f.platt, "cv_kappa": f.cv_kappa, "prior_kappa": f.prior_kappa}
+                           for c, f in self.fits.items()}}
+        arrays = {f"{prefix}header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
+                  f"{prefix}min_scores": self.min_scores, f"{prefix}b": self._b,
+                  f"{prefix}W_cols": np.flatnonzero(np.any(self._W != 0, axis=0)),
+                  **self.features.to_arrays(prefix)}
+        arrays[f"{prefix}W"] = self._W[:, arrays[f"{prefix}W_cols"]].astype(np.float32)
+        if self.base is not None and include_base:
+            arrays.update(self.base.to_arrays(prefix + "base."))
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str = "") -> "CodeModel":
+        header = json.loads(bytes(arrays[f"{prefix}header"]).decode("utf-8"))
+        if header.get("format") != FORMAT:
+            raise ValueError(f"model format {header.get('format')} is not {FORMAT}; retrain it")
+        m = cls(seed=header["seed"], code_ids=header["code_ids"], codebook_version=header["codebook_version"],
+                n_patterns=header["n_patterns"], C=header["C"], n_labelled=header["n_labelled"],
+                n_always=header["n_always"], info=header.get("info") or {})
+        m.min_scores = np.asarray(arrays[f"{prefix}min_scores"], dtype=float)
+        m.features = TextFeatures.from_arrays(arrays, prefix, MIN_DF)
+        m._W = np.zeros((m.features.n_features + len(m.code_ids) + m.n_patterns, len(m.code_ids)))
+        m._W[:, np.asarray(arrays[f"{prefix}W_cols"], dtype=int)] = np.asarray(arrays[f"{prefix}W"], dtype=float)
+        m._b = np.asarray(arrays[f"{prefix}b"], dtype=float)
+        for j, c in enumerate(m.code_ids):
+            f = header["fits"][c]
+            m.fits[c] = CodeFit(c, f["n_pos"], f["weight"], f["threshold"],
+                                tuple(f["platt"]) if f["platt"] else None, f["cv_kappa"], f["prior_kappa"])
+        m.base_version = header.get("base_version")
+        if header.get("has_base") and f"{prefix}base.header" in arrays:
+            m.base = cls.from_arrays(arrays, prefix + "base.")
+        return m
+
+    def to_bytes(self, include_base: bool = True) -> bytes:
+        """The model as an ``.npz`` file; without its base (the store keeps the base's version only)."""
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **self.to_arrays(include_base=include_base))
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> "CodeModel":
+        try:
+            with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
+                return cls.from_arrays({k: arrays[k] for k in arrays.files})
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+            raise ValueError(f"not a qualcode model ({err}); retrain it") from None
+
+    def __getstate__(self) -> dict:
+        """Pickle (for worker processes) as the same plain arrays the store keeps."""
+        return {"arrays": self.to_arrays(), "version": self.version}
+
+    def __setstate__(self, state: dict) -> None:
+        other = CodeModel.from_arrays(state["arrays"])
+        self.__dict__.update(other.__dict__)
+        self.version = state["version"]
 
 
-def _examples(codebook: Codebook) -> tuple[list[str], list[str]]:
+@dataclass
+class _Linear:
+    coef: np.ndarray
+    intercept: float
+
+    def predict(self, X) -> np.ndarray:
+        return _sigmoid(np.asarray(X @ self.coef).ravel() + self.intercept)
+
+
+def codebook_texts(codebook: Codebook) -> tuple[list[str], list[list[str]]]:
+    """The codebook's definitions (with what they include) and examples, each a positive of its code."""
     texts, codes = [], []
     for code in codebook.codes:
-        for ex in code.examples:
-            texts.append(ex)
-            codes.append(code.id)
+        for text in [" ".join(x for x in (code.definition, code.include) if x), *code.examples]:
+            texts.append(text)
+            codes.append([code.id])
     return texts, codes
-
-
-def classify_with_training(coder, train_records: list[dict], records: list[dict], *, seed: int = 0) -> list[dict]:
-    """Train on labelled records (+ codebook examples), then code ``records``.
-
-    The path `qualcode classify --train` and `qualcode evaluate --cv` share."""
-    if not train_records:
-        raise ValueError("no labelled records to train on")
-    model = CodeModel(seed=seed).fit([r.get("text") or "" for r in train_records],
-                                     [r.get("codes") or [] for r in train_records], coder.codebook,
-                                     rules=coder.rules)
-    return model.predict_records(records, rules=coder.rules)

@@ -7,6 +7,12 @@ Matching works token by token: each token is tested (once per distinct word form
 cached) against all single-word terms of the codebook; phrases are sequences of
 such terms. A term matches if the token's lower-cased form or its lemma equals it,
 or - with `*` - starts/ends with it (`forebygg*`, `*kompetanse`, `*barnevern*`).
+
+Work is proportional to what hits: an index from phrase sequences to the patterns
+that use them says which patterns a segment can fire at all; only those are
+evaluated, and negatives and context rules only for codes that fired. The
+exhaustive path (every pattern of every code) is kept for tests that prove the
+index changes nothing.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from spacy.attrs import IDX, LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from qualcode.coding.codebook import Code, Codebook, ContextRule
+from qualcode.coding.codebook import Codebook, ContextRule
 from qualcode.nlp import lemmatize, load_nlp
 
 THRESHOLD = 0.5  # default decision threshold; a code may set its own `min_score`
@@ -36,6 +42,7 @@ class Suggestion:
     code: str
     score: float  # in [0, 1]; >= the code's min_score (default 0.5) means "apply"
     evidence: list[Evidence] = field(default_factory=list)
+    patterns: tuple[int, ...] = ()  # global ids (RuleCoder.pattern_labels) of the patterns that counted
 
 
 Hit = tuple[int, int]  # token span [start, end)
@@ -95,6 +102,8 @@ class _Compiled:
         self._tok_cache: dict[tuple[int, int], frozenset[int]] = {}
         self._markup: dict[int, bool] = {}
         self._length: dict[int, int] = {}
+        self._info: dict[tuple[int, int, int], tuple] = {}
+        self._starts: dict[frozenset[int], tuple] = {}
 
     def token_terms(self, low: int, lemma: int, strings) -> frozenset[int]:
         """Terms matched by a token (given as string hashes) via its lower-cased form,
@@ -112,6 +121,30 @@ class _Compiled:
                 self._tok_cache.clear()
             self._tok_cache[key] = hit
         return hit
+
+    def token_info(self, orth: int, low: int, lemma: int, strings) -> tuple:
+        """(markup only?, length, matched terms, one-word sequences it completes, longer
+        sequences it may start) of a token, cached per (form, lower, lemma)."""
+        key = (orth, low, lemma)
+        got = self._info.get(key)
+        if got is None:
+            terms = self.token_terms(low, lemma, strings)
+            got = (self.is_markup(orth, strings), self.length(orth, strings), terms, *self.starts(terms))
+            if len(self._info) > 500_000:
+                self._info.clear()
+            self._info[key] = got
+        return got
+
+    def starts(self, terms: frozenset[int]) -> tuple[tuple[int, ...], tuple[tuple[int, tuple], ...]]:
+        """Sequences that can start at a token matching ``terms``: one-word ones (a hit
+        at once) and longer ones (the rest still to check), cached per term set."""
+        got = self._starts.get(terms)
+        if got is None:
+            sids = sorted({s for tid in terms for s in self.first.get(tid, ())})
+            got = (tuple(s for s in sids if len(self.seqs[s]) == 1),
+                   tuple((s, self.seqs[s]) for s in sids if len(self.seqs[s]) > 1))
+            self._starts[terms] = got
+        return got
 
     def length(self, orth: int, strings) -> int:
         n = self._length.get(orth)
@@ -154,37 +187,58 @@ class _DocView:
         self.end: list[int] = []
         self.sent_of: list[int] = []
         tsets: list[frozenset[int]] = []
+        self.hits: dict[int, list[Hit]] = {}
+        hits = self.hits
+        pending: list[tuple[int, tuple]] = []  # (position, longer sequences that may start there)
         # hash arrays instead of Token objects: this loop runs over every token
         rows = doc.to_array([ORTH, LOWER, LEMMA, SENT_START, IDX]).tolist() if len(doc) else []
-        match, strings = comp.token_terms, doc.vocab.strings
+        info, cache, strings = comp.token_info, comp._info, doc.vocab.strings
+        pos_add, idx_add, end_add, sent_add, ts_add = (self.pos.append, self.idx.append, self.end.append,
+                                                       self.sent_of.append, tsets.append)
         sid = -1
+        j = 0
         for i, (orth, low, lem, start, idx) in enumerate(rows):
             if start == 1 or sid < 0:
                 sid += 1
-            if comp.is_markup(orth, strings):
+            got = cache.get((orth, low, lem))
+            if got is None:
+                got = info(orth, low, lem, strings)
+            if got[0]:  # markup only
                 continue
-            self.pos.append(i)
-            self.idx.append(idx)
-            self.end.append(idx + comp.length(orth, strings))
-            self.sent_of.append(sid)
-            tsets.append(match(low, lem, strings))
-        self.hits: dict[int, list[Hit]] = {}
-        seqs = comp.seqs
-        n = len(tsets)
-        for i, ts in enumerate(tsets):
-            for tid in ts:
-                for s in comp.first.get(tid, ()):
-                    seq = seqs[s]
-                    end = i + len(seq)
-                    if end <= n and all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
-                        self.hits.setdefault(s, []).append((i, end))
+            pos_add(i)
+            idx_add(idx)
+            end_add(idx + got[1])
+            sent_add(sid)
+            ts_add(got[2])
+            for s in got[3]:
+                if s in hits:
+                    hits[s].append((j, j + 1))
+                else:
+                    hits[s] = [(j, j + 1)]
+            if got[4]:
+                pending.append((j, got[4]))
+            j += 1
+        n = j
+        for i, multis in pending:
+            for s, seq in multis:
+                end = i + len(seq)
+                if end > n:
+                    continue
+                if end == i + 2:  # most phrases have two words
+                    if seq[1].isdisjoint(tsets[i + 1]):
+                        continue
+                elif not all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
+                    continue
+                hits.setdefault(s, []).append((i, end))
 
     def chars(self, span: Hit) -> tuple[int, int]:
         """Character offsets of a span (in view positions) in the document text."""
         return self.idx[span[0]], self.end[span[1] - 1]
 
-    def find(self, seq_ids: Iterable[int]) -> list[Hit]:
+    def find(self, seq_ids: list[int]) -> list[Hit]:
         hits = self.hits
+        if len(seq_ids) == 1:  # one sequence: its hits are already in order and distinct
+            return hits.get(seq_ids[0], [])
         out: list[Hit] = []
         for s in seq_ids:
             if s in hits:
@@ -198,19 +252,26 @@ class RuleCoder:
     def __init__(self, codebook: Codebook, nlp: Language | None = None) -> None:
         self.codebook = codebook
         self.nlp = nlp if nlp is not None else load_nlp()
+        self._codes = codebook.codes  # (the property builds a new list on every call)
         self._comp = comp = _Compiled(codebook)
         # per code: each pattern / negative as (sequence ids, near-partner ids or None)
         self._pos: list[list[tuple[list[int], list[int] | None]]] = []
         self._neg: list[list[tuple[list[int], list[int] | None]]] = []
-        # sequence id -> codes with a positive pattern using it: a document only
-        # needs to be checked against codes whose patterns could have fired
-        self._triggers: dict[int, set[int]] = {}
+        # sequence id -> (code, pattern) pairs that can only fire if that sequence hits
+        # (for a near rule: its first term), so a segment is checked only against them
+        self._index: dict[int, list[tuple[int, int]]] = {}
+        self.pattern_labels: list[str] = []  # global pattern id -> "code: label" (model features)
+        self._pattern_id: list[list[int]] = []
+        self._patterns = [code.all_patterns for code in self._codes]  # signals last, weight 0
         for ci, code in enumerate(codebook.codes):  # compile everything up front
-            self._pos.append([self._plan(p) for p in code.patterns])
+            self._pos.append([self._plan(p) for p in self._patterns[ci]])
             self._neg.append([self._plan(p) for p in code.negative])
-            for a, b in self._pos[-1]:
-                for sid in [*a, *(b or [])]:
-                    self._triggers.setdefault(sid, set()).add(ci)
+            self._pattern_id.append([])
+            for pi, (a, _b) in enumerate(self._pos[-1]):
+                for sid in a:
+                    self._index.setdefault(sid, []).append((ci, pi))
+                self._pattern_id[-1].append(len(self.pattern_labels))
+                self.pattern_labels.append(f"{code.id}: {self._patterns[ci][pi].label}")
             for r in code.context:
                 for t in [*r.require, *r.forbid]:
                     comp.seq_ids(t)
@@ -225,12 +286,21 @@ class RuleCoder:
         docs = self.nlp.pipe(texts, batch_size=batch_size)
         return [self.code_doc(doc, text) for doc, text in zip(docs, texts)]
 
-    def code_doc(self, doc: Doc, text: str | None = None) -> list[Suggestion]:
-        """Suggestions (score > 0) for one parsed document, strongest first.
-        (`text` is `doc.text`, passed when known because rebuilding it is slow.)"""
+    def code_doc(self, doc: Doc, text: str | None = None, *, exhaustive: bool = False) -> list[Suggestion]:
+        """Suggestions for one parsed document, strongest first (score 0: only signals hit).
+        (`text` is `doc.text`, passed when known because rebuilding it is slow;
+        `exhaustive` evaluates every pattern of every code, as a check on the index.)"""
         view = _DocView(doc, self._comp, text)
-        candidates = sorted(set().union(*(self._triggers.get(sid, ()) for sid in view.hits)))
-        out = [s for s in (self._code(ci, view) for ci in candidates) if s is not None]
+        if exhaustive:
+            todo = {ci: range(len(pats)) for ci, pats in enumerate(self._patterns)}
+        else:
+            found: dict[int, set[int]] = {}
+            index = self._index
+            for sid in view.hits:
+                for ci, pi in index.get(sid, ()):
+                    found.setdefault(ci, set()).add(pi)
+            todo = {ci: sorted(pis) for ci, pis in found.items()}
+        out = [s for s in (self._code(ci, view, todo[ci]) for ci in sorted(todo)) if s is not None]
         return sorted(out, key=lambda s: -s.score)
 
     def scores(self, doc: Doc) -> dict[str, float]:
@@ -254,11 +324,12 @@ class RuleCoder:
                     pairs.append(sorted([ha, hb]))
         return pairs
 
-    def _code(self, ci: int, view: _DocView) -> Suggestion | None:
-        code = self.codebook.codes[ci]
+    def _code(self, ci: int, view: _DocView, pattern_idx: Iterable[int]) -> Suggestion | None:
+        code, pats = self._codes[ci], self._patterns[ci]
         found: list[tuple[int, list[Hit]]] = []
-        for i, (p, plan) in enumerate(zip(code.patterns, self._pos[ci])):
-            found += [(i, spans) for spans in self._pattern_hits(plan, p.within, view)]
+        plans = self._pos[ci]
+        for i in pattern_idx:
+            found += [(i, spans) for spans in self._pattern_hits(plans[i], pats[i].within, view)]
         if not found:
             return None
         for neg, plan in zip(code.negative, self._neg[ci]):
@@ -266,28 +337,30 @@ class RuleCoder:
             if bad:
                 targets = set(neg.applies_to) if neg.applies_to else None
                 found = [(i, spans) for i, spans in found
-                         if (targets is not None and code.patterns[i].label not in targets)
+                         if (targets is not None and pats[i].label not in targets)
                          or not _blocked(spans, bad, neg.scope, view)]
         for rule in code.context:
             applies = set(rule.applies_to) if rule.applies_to else None
             found = [(i, spans) for i, spans in found
-                     if (applies is not None and code.patterns[i].label not in applies)
+                     if (applies is not None and pats[i].label not in applies)
                      or self._context_ok(rule, spans, view)]
-        found = _dedupe(found, code)
+        found = _dedupe(found, pats)
         if not found:
             return None
         counts: dict[int, int] = {}
         for i, _ in found:
             counts[i] = counts.get(i, 0) + 1
         # distinct patterns add their full weight; repeats of one pattern add a little
-        strength = sum(code.patterns[i].weight * (1 + 0.25 * min(n - 1, 2)) for i, n in counts.items())
+        strength = sum(pats[i].weight * (1 + 0.25 * min(n - 1, 2)) for i, n in counts.items())
         score = round(1 - 0.5 ** (strength * code.weight), 4)
         evidence = []
         for i, spans in found:
             for span in spans:
                 a, b = view.chars(span)
-                evidence.append(Evidence(a, b, view.text[a:b], code.patterns[i].label))
-        return Suggestion(code.id, score, sorted(set(evidence), key=lambda ev: (ev.start, ev.end)))
+                evidence.append(Evidence(a, b, view.text[a:b], pats[i].label))
+        ids = self._pattern_id[ci]
+        return Suggestion(code.id, score, sorted(set(evidence), key=lambda ev: (ev.start, ev.end, ev.pattern)),
+                          tuple(sorted(ids[i] for i in counts)))
 
     def _context_ok(self, rule: ContextRule, spans: list[Hit], view: _DocView) -> bool:
         def near(terms: list[str]) -> bool:
@@ -300,11 +373,11 @@ class RuleCoder:
         return (not rule.require or near(rule.require)) and not (rule.forbid and near(rule.forbid))
 
 
-def _dedupe(found: list[tuple[int, list[Hit]]], code: Code) -> list[tuple[int, list[Hit]]]:
+def _dedupe(found: list[tuple[int, list[Hit]]], pats) -> list[tuple[int, list[Hit]]]:
     """One word is evidence once: a single-span hit inside a stronger pattern's
     single-span hit (e.g. `samarbeid*` and `samarbeide` on "samarbeidet") is dropped."""
     kept: list[tuple[int, list[Hit]]] = []
-    for i, spans in sorted(found, key=lambda f: (-code.patterns[f[0]].weight, f[1][0][0] - f[1][-1][1])):
+    for i, spans in sorted(found, key=lambda f: (-pats[f[0]].weight, f[1][0][0] - f[1][-1][1])):
         if len(spans) == 1 and any(len(k) == 1 and k[0][0] <= spans[0][0] and spans[0][1] <= k[0][1]
                                    for _, k in kept):
             continue

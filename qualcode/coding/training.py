@@ -5,10 +5,18 @@ YAML). When the codebook changes, the old model is *stale*: it is refused with a
 reason - never silently used - until `qualcode train` builds one for the new codebook.
 Model codings are written for segments nobody has marked done yet, so a segment's
 model coding always predates the reviewer's verdict on it (agreement stays honest).
+
+A store's model adapts the shipped base model (`qualcode.coding.base`) to the corpus at
+hand: the base model's probabilities are its prior, and its learned part reads the
+store's reviewer labels (weighted up) plus the shipped reference data. Without any store
+model, the base model codes. Switching models is atomic: a new artefact and its
+re-codings are written inactive and switched on together in one short transaction, so
+a killed `train` leaves the store on its old model, never half re-coded.
 """
 from __future__ import annotations
 
 import hashlib
+import secrets
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,6 +25,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from qualcode.coding.base import base_model_for, base_status
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.model import CodeModel
 from qualcode.review.labels import reviewed_labels
@@ -29,7 +38,10 @@ MODEL_ACTOR = "qualcode-model"
 KEEP_WEAK_ABOVE = 0.2  # as for rule suggestions: weaker ones are noise in the review app
 APPLY_BATCH = 2000  # segments per transaction when re-coding the store
 
-_CACHE: dict[str, CodeModel] = {}  # artefact version → unpickled model (artefacts never change)
+REVIEW_WEIGHT = 3.0  # a reviewer label of this corpus counts this many reference rows
+SWITCH_CHUNK = 900  # segment ids per statement when switching models (SQLite's variable limit)
+
+_CACHE: dict[str, CodeModel] = {}  # artefact version → loaded model (artefacts never change)
 
 
 class NothingToTrain(ValueError):
@@ -74,11 +86,62 @@ def training_data(session: Session, codebook: Codebook) -> tuple[list[int], list
     return ids, [texts[i] for i in ids], [labels[i] & known for i in ids]
 
 
+def documents_of(session: Session, segment_ids: list[int]) -> list[int]:
+    """The document of each segment (the unit of grouped cross-validation)."""
+    found: dict[int, int] = {}
+    for start in range(0, len(segment_ids), SWITCH_CHUNK):
+        chunk = segment_ids[start:start + SWITCH_CHUNK]
+        found.update(session.execute(select(schema.Segment.id, schema.Segment.document_id)
+                                     .where(schema.Segment.id.in_(chunk))).all())
+    return [found[i] for i in segment_ids]
+
+
+def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, seed: int = 0,
+          base: CodeModel | None | bool = True) -> CodeModel:
+    """A model on top of the base (or the rules, without one) that learns from these labels:
+    they are weighted by REVIEW_WEIGHT; the shipped reference data and the codebook's own
+    text always train; blends and thresholds are judged on these labels only. ``base``:
+    True = the shipped base model, or a given model, or None/False = the rules."""
+    from qualcode.coding.features import Analysis, analyse
+    from qualcode.coding.reference import load_reference, shipped_sets
+    from qualcode.coding.validation import codebook_rows
+
+    book = coder.codebook
+    data = analyse(texts, coder.rules)
+    a_data, a_codes, a_w = codebook_rows(coder)
+    known = set(book.code_ids)
+    reference = load_reference(shipped_sets())
+    if not any(c in known for r in reference for c in r["codes"]):
+        reference = []  # coded with another codebook: nothing to learn for this one
+    if reference:
+        r_data = analyse([r["text"] for r in reference], coder.rules)
+        a_data = Analysis.concat([a_data, r_data])
+        a_codes = list(a_codes) + [r["codes"] for r in reference]
+        a_w = np.concatenate([a_w, np.ones(len(reference))])
+    model = CodeModel(seed=seed, base=base_model_for(book) if base is True else (base or None))
+    model.fit(data, label_sets, book, groups=groups, sample_weight=np.full(len(texts), REVIEW_WEIGHT),
+              always=(a_data, a_codes, a_w))
+    model.info = {"labelled": len(texts), "review_weight": REVIEW_WEIGHT, "reference_segments": len(reference),
+                  "base": model.base.version if model.base is not None else None}
+    return model
+
+
+def classify_with_training(coder, train_records: list[dict], records: list[dict], *, seed: int = 0) -> list[dict]:
+    """Adapt the model to labelled records, then code ``records`` (`classify --train`, `evaluate --cv`)."""
+    if not train_records:
+        raise ValueError("no labelled records to train on")
+    groups = [r.get("source") for r in train_records]
+    model = adapt(coder, [r.get("text") or "" for r in train_records], [set(r.get("codes") or []) for r in train_records],
+                  groups if all(groups) else None, seed=seed)
+    return coder.with_model(model).predict_records(records)
+
+
 def train_from_store(factory, actor: str = "system", *, coder=None, seed: int = 0,
                      apply: bool = False) -> TrainResult:
-    """Fit a model on every reviewed segment (+ codebook examples) and store it as a new version.
+    """Fit a model on every reviewed segment (+ reference data) and store it as a new version.
 
-    With ``apply``, segments not yet reviewed get fresh model codings afterwards."""
+    With ``apply``, segments not yet reviewed get fresh model codings, and the model and
+    its codings are switched on together at the end (see `switch_over`)."""
     from qualcode.coding.apply import current_coder, sync_codebook
 
     coder = coder or current_coder()
@@ -86,22 +149,25 @@ def train_from_store(factory, actor: str = "system", *, coder=None, seed: int = 
     started = time.perf_counter()
     with factory() as session:
         ids, texts, label_sets = training_data(session, book)
+        groups = documents_of(session, ids)
     if not ids:
         raise NothingToTrain("no reviewed segments to learn from: mark segments as done in the review app "
                              "(`qualcode app`) first - rule and model suggestions never count as labels")
-    model = CodeModel(seed=seed).fit(texts, label_sets, book, rules=coder.rules)
-    payload = model.to_bytes()
+    model = adapt(coder, texts, label_sets, groups, seed=seed)
+    payload = model.to_bytes(include_base=False)
     digest = hashlib.sha256(payload).hexdigest()
-    version = f"m{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{digest[:8]}"
+    # unique even when an interrupted train left an artefact of the same data behind
+    version = f"m{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{digest[:8]}-{secrets.token_hex(2)}"
     model.version = version
     seconds = time.perf_counter() - started
     metrics = _metrics(model, label_sets, seconds, digest)
     with factory.begin() as session:
         sync_codebook(session, book, actor)
-        session.add(schema.ModelArtifact(version=version, codebook_version=book.version,
+        session.add(schema.ModelArtifact(version=version, codebook_version=book.version, active=not apply,
                                          n_labelled=len(ids), metrics=metrics, payload=payload))
         record(session, actor, "train", "model", version, codebook_version=book.version, n_labelled=len(ids),
-               macro_cv_kappa=metrics["macro_cv_kappa"], seconds=metrics["seconds"])
+               macro_cv_kappa=metrics["macro_cv_kappa"], seconds=metrics["seconds"],
+               base=model.base.version if model.base is not None else None)
     _CACHE[version] = model
     result = TrainResult(version, len(ids), seconds, metrics)
     if apply:
@@ -116,7 +182,7 @@ def _metrics(model: CodeModel, label_sets: list[set[str]], seconds: float, diges
     mean = (lambda xs: round(float(np.mean(xs)), 4) if xs else None)
     return {
         "seconds": round(seconds, 2),
-        "n_examples": model.n_examples,
+        "n_examples": model.n_always,  # codebook text and shipped reference rows that always train
         "payload_sha256": digest,
         "thresholds": model.thresholds,
         "positives": {c: int(sum(c in ls for ls in label_sets)) for c in model.code_ids},
@@ -132,17 +198,21 @@ def _metrics(model: CodeModel, label_sets: list[set[str]], seconds: float, diges
 # -- loading -------------------------------------------------------------------------------
 
 def newest_artifact(session: Session):
-    """(version, codebook_version, metrics) of the newest artefact, without its payload."""
+    """(version, codebook_version, metrics) of the newest active artefact, without its payload."""
     return session.execute(
         select(schema.ModelArtifact.version, schema.ModelArtifact.codebook_version, schema.ModelArtifact.metrics)
+        .where(schema.ModelArtifact.active)
         .order_by(schema.ModelArtifact.created_at.desc(), schema.ModelArtifact.id.desc()).limit(1)).first()
 
 
 def model_status(session: Session, codebook: Codebook) -> ModelStatus:
-    """The newest model if it belongs to ``codebook``; otherwise None and the reason."""
+    """The store's newest model if it belongs to ``codebook`` and its base; else the shipped
+    base model (or None), with the reason."""
     row = newest_artifact(session)
     if row is None:
-        return ModelStatus(None, None, "no model has been trained yet (run `qualcode train`)")
+        base, why = base_status(codebook)
+        return ModelStatus(base, base.version if base else None,
+                           why if base else f"no model has been trained in this store; {why}")
     version, book_version, metrics = row
     if book_version != codebook.version:
         return ModelStatus(None, version, f"model {version} was trained for codebook {book_version}, but the "
@@ -153,10 +223,20 @@ def model_status(session: Session, codebook: Codebook) -> ModelStatus:
         expected = (metrics or {}).get("payload_sha256")
         if expected and hashlib.sha256(payload).hexdigest() != expected:
             return ModelStatus(None, version, f"model {version} is damaged (checksum mismatch): run `qualcode train`")
-        model = CodeModel.from_bytes(payload)
+        try:
+            model = CodeModel.from_bytes(payload)
+        except ValueError as err:
+            return ModelStatus(None, version, f"model {version}: {err}")
         model.version = version
         if model.codebook_version != codebook.version or model.code_ids != codebook.code_ids:
             return ModelStatus(None, version, f"model {version} does not match codebook {codebook.version}")
+        if model.base_version is not None:
+            base = base_model_for(codebook)
+            if base is None or base.version != model.base_version:  # e.g. after an upgrade: the new base codes
+                return ModelStatus(base, base.version if base else version,
+                                   f"model {version} was trained on base model {model.base_version}, which is not "
+                                   "the one shipped now: run `qualcode train`")
+            model.base = base
         _CACHE[version] = model
     return ModelStatus(model, version, "current")
 
@@ -181,38 +261,56 @@ def current_or_retrained(factory, coder, actor: str = "system") -> ModelStatus:
 
 # -- applying ------------------------------------------------------------------------------
 
+def _model_rows(model: CodeModel, coder, segments: list[schema.Segment], actor: str, active: bool) -> list[dict]:
+    from qualcode.coding.apply import Coder
+    from qualcode.store.schema import utcnow
+
+    suggestions = Coder(coder.codebook, coder.rules, coder.pipeline, model, True).suggest([s.text for s in segments])
+    return [{"segment_id": seg.id, "code": mc.code, "source": "model", "applied": mc.applied, "score": mc.score,
+             "evidence": list(mc.evidence), "codebook_version": model.codebook_version,
+             "model_version": model.version, "created_by": actor, "created_at": utcnow(), "active": active,
+             "decided_by": mc.decided_by}
+            for seg, found in zip(segments, suggestions) for mc in found if mc.source == "model"]
+
+
 def apply_model(session: Session, model: CodeModel, segments: list[schema.Segment], *, rules=None,
-                actor: str = MODEL_ACTOR) -> int:
+                actor: str = MODEL_ACTOR, coder=None) -> int:
     """Write ``source="model"`` codings for ``segments``; returns how many were written.
 
     Applied = probability at or above the code's threshold; weaker ones above 0.2 are
     kept unapplied, as for rule suggestions. Older active model codings of these
     segments are superseded (deactivated)."""
+    from sqlalchemy import insert
+
     segments = [s for s in segments if s.codable]
     if not segments:
         return 0
-    proba = model.predict_proba([s.text for s in segments], rules=rules)
-    thresholds = np.array([model.thresholds[c] for c in model.code_ids])
+    coder = coder or _coder_for(model, rules)
     ids = [s.id for s in segments]
     session.execute(update(schema.Coding).where(schema.Coding.segment_id.in_(ids), schema.Coding.source == "model",
                                                 schema.Coding.active).values(active=False))
-    written = 0
-    for seg, row in zip(segments, proba):
-        for code, p, t in zip(model.code_ids, row, thresholds):
-            applied = bool(p >= t)
-            if not applied and p <= KEEP_WEAK_ABOVE:
-                continue
-            session.add(schema.Coding(segment_id=seg.id, code=code, source="model", applied=applied,
-                                      score=round(float(p), 4), evidence=[], codebook_version=model.codebook_version,
-                                      model_version=model.version, created_by=actor))
-            written += 1
-    record(session, actor, "code", "model", model.version, segments=len(segments), codings=written,
+    rows = _model_rows(model, coder, segments, actor, active=True)
+    if rows:
+        session.execute(insert(schema.Coding), rows)
+    record(session, actor, "code", "model", model.version, segments=len(segments), codings=len(rows),
            first_segment=ids[0], document_ids=sorted({s.document_id for s in segments}))
-    return written
+    return len(rows)
+
+
+def _coder_for(model: CodeModel, rules):
+    from qualcode.coding.apply import Coder
+    from qualcode.nlp import pipeline_name
+
+    if rules is None:
+        raise ValueError("pass rules= (or coder=) to code segments with a model")
+    return Coder(rules.codebook, rules, pipeline_name(rules.nlp), model, True)
 
 
 def recode_store(factory, model: CodeModel, coder, *, actor: str = MODEL_ACTOR) -> int:
-    """Model codings for every codable segment nobody has marked done, in batches."""
+    """Model codings for every codable segment nobody has marked done, written inactive in
+    batches, then switched on with the model in one transaction (`switch_over`)."""
+    from sqlalchemy import insert
+
     done = select(schema.SegmentReview.segment_id).where(schema.SegmentReview.active)
     with factory() as session:
         ids = list(session.scalars(select(schema.Segment.id).where(schema.Segment.codable,
@@ -220,8 +318,33 @@ def recode_store(factory, model: CodeModel, coder, *, actor: str = MODEL_ACTOR) 
                                    .order_by(schema.Segment.id)))
     written = 0
     for start in range(0, len(ids), APPLY_BATCH):
-        with factory.begin() as session:
+        with factory() as session:
             segs = list(session.scalars(select(schema.Segment).where(
                 schema.Segment.id.in_(ids[start:start + APPLY_BATCH])).order_by(schema.Segment.id)))
-            written += apply_model(session, model, segs, rules=coder.rules, actor=actor)
+        rows = _model_rows(model, coder, segs, actor, active=False)  # coded outside any write transaction
+        if rows:
+            with factory.begin() as session:
+                session.execute(insert(schema.Coding), rows)
+        written += len(rows)
+    switch_over(factory, model.version, ids, actor=actor, codings=written)
     return written
+
+
+def switch_over(factory, version: str, segment_ids: list[int], *, actor: str = MODEL_ACTOR, codings: int = 0) -> None:
+    """In ONE transaction: retire older model codings of the re-coded segments, switch on the
+    new model's codings and the model itself. Segments marked done meanwhile keep the codings
+    the reviewer saw (their new ones stay off), so agreement stays honest."""
+    C = schema.Coding
+    with factory.begin() as session:
+        done = set(session.scalars(select(schema.SegmentReview.segment_id).where(schema.SegmentReview.active)))
+        todo = [i for i in segment_ids if i not in done]
+        for start in range(0, len(todo), SWITCH_CHUNK):
+            chunk = todo[start:start + SWITCH_CHUNK]
+            session.execute(update(C).where(C.segment_id.in_(chunk), C.source == "model", C.active)
+                            .values(active=False))
+            session.execute(update(C).where(C.segment_id.in_(chunk), C.source == "model", C.model_version == version,
+                                            C.active.is_(False)).values(active=True))
+        session.execute(update(schema.ModelArtifact).where(schema.ModelArtifact.version == version)
+                        .values(active=True))
+        record(session, actor, "code", "model", version, segments=len(todo), codings=codings,
+               first_segment=todo[0] if todo else None, switched=True)

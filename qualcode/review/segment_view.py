@@ -24,6 +24,13 @@ class Suggestion:
     applied: bool
     scores: dict[str, float] = field(default_factory=dict)  # source -> best score
     evidence: list[dict] = field(default_factory=list)
+    decisions: dict[str, bool] = field(default_factory=dict)  # source -> applied ("rule", "model")
+    decided_by: str | None = None  # "model" | "rule": whose decision is final (None: older codings)
+
+    @property
+    def overruled(self) -> bool:
+        """The model's final decision differs from the rule's: the app must say the model decided."""
+        return "model" in self.decisions and self.decisions["model"] != self.decisions.get("rule", False)
 
     @property
     def score(self) -> float:
@@ -173,13 +180,20 @@ def load_segment(session: Session, segment_id: int) -> SegmentView | None:
 def _add_codings(session: Session, view: SegmentView) -> None:
     C = schema.Coding
     rows = session.execute(
-        select(C.code, C.source, C.applied, C.score, C.evidence, C.created_by, C.created_at)
+        select(C.code, C.source, C.applied, C.score, C.evidence, C.created_by, C.created_at, C.decided_by)
         .where(C.segment_id == view.id, C.active).order_by(C.created_at, C.id)).all()
     by_code: dict[str, Suggestion] = {}
+    # once a model has coded the segment, its decision is final for every code (it has
+    # weighed the rule's); a rule hit the model rejected is shown as such, not as applied
+    model_coded = any(r.source == "model" for r in rows)
     for r in rows:
         if r.source in MACHINE_SOURCES:
             sug = by_code.setdefault(r.code, Suggestion(r.code, False))
-            sug.applied = sug.applied or bool(r.applied)
+            sug.decisions[r.source] = sug.decisions.get(r.source, False) or bool(r.applied)
+            if r.source == "model" or not model_coded:
+                sug.applied = sug.applied or bool(r.applied)
+            if r.source == "model" or sug.decided_by is None:
+                sug.decided_by = r.decided_by or sug.decided_by
             score = float(r.score or 0.0)
             sug.scores[r.source] = max(score, sug.scores.get(r.source, 0.0))
             seen = {(e.get("start"), e.get("end")) for e in sug.evidence}

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import true
 
 
 def utcnow() -> datetime:
@@ -143,6 +144,8 @@ class Coding(Base):
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # machine codings: "rule" | "model", whose decision is final for this (segment, code)
+    decided_by: Mapped[str | None] = mapped_column(String(20))
 
 
 class SegmentReview(Base):
@@ -201,6 +204,8 @@ class ModelArtifact(Base):
     n_labelled: Mapped[int] = mapped_column(Integer, default=0)
     metrics: Mapped[dict] = mapped_column(JSON, default=dict)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # switched on in the same transaction that activates its codings (see training.switch_over)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class CodebookChange(Base):
@@ -237,6 +242,8 @@ class Adjudication(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class DocumentTable(Base):
     """A table as extracted: its cells row by row, so a table-row segment can be shown in its table.
 

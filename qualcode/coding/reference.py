@@ -1,0 +1,99 @@
+"""Reference data: segments coded by people, from many documents and genres.
+
+A reference set is a JSON Lines file of ``{"id", "text", "codes", "source"[, "genre"]}``.
+"source" names the document a segment comes from (the unit of leave-one-document-out
+validation); the genre (rapport, plan, intervju, ...) is the file's own "genre" field or a
+rule of the set (a fixed genre, or one chosen by the source's file-name prefix).
+
+The shipped set lives in ``codebooks/reference/`` (with its provenance README); the
+project's evaluation sets are read from ``../shared/eval`` when a checkout has them. They
+are never copied into the repository.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.paths import CODEBOOKS, PROJECT_ROOT
+
+SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+SHIPPED = CODEBOOKS / "reference"
+# genres grouped into the three kinds of text the targets speak of
+GENRE_FAMILY = {"rapport": "rapport", "revisjon": "rapport", "tilsyn": "rapport", "survey": "rapport",
+                "plan": "plan", "plan-nynorsk": "plan", "plan-pdf": "plan", "intervju": "intervju"}
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """One JSON Lines file of coded segments and how to tell each segment's genre."""
+
+    name: str
+    path: Path
+    genre: str | None = None  # every segment has this genre ...
+    genre_by_prefix: dict[str, str] = field(default_factory=dict)  # ... or by the source's prefix
+
+    def genre_of(self, record: dict) -> str:
+        if record.get("genre"):
+            return str(record["genre"])
+        source = str(record.get("source") or "")
+        for prefix, genre in self.genre_by_prefix.items():
+            if source.startswith(prefix):
+                return genre
+        if self.genre:
+            return self.genre
+        raise ValueError(f"{self.path}: segment {record.get('id')!r} has no genre and the set names none")
+
+
+def project_sets() -> list[ReferenceSet]:
+    """The project's reference sets, in a fixed order: dev and municipal (../shared/eval, when
+    present) and every shipped set in codebooks/reference/."""
+    sets = [ReferenceSet("dev", SHARED_EVAL / "dev.jsonl", genre="rapport"),
+            ReferenceSet("municipal", SHARED_EVAL / "municipal" / "segments.jsonl",
+                         genre_by_prefix={"plan": "plan", "intervju": "intervju", "statusrapport": "rapport"})]
+    sets += shipped_sets()
+    return [s for s in sets if s.path.is_file()]
+
+
+def shipped_sets() -> list[ReferenceSet]:
+    """Reference sets that ship with the codebook (each carries its own genre field)."""
+    return [ReferenceSet(p.stem, p) for p in sorted(SHIPPED.glob("*.jsonl"))] if SHIPPED.is_dir() else []
+
+
+def load_set(ref: ReferenceSet) -> list[dict]:
+    """Records with ``doc`` ("set:source", unique across sets), ``genre``, ``family`` (rapport,
+    plan, intervju) and ``set`` added."""
+    out = []
+    for no, line in enumerate(ref.path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{ref.path}, line {no}: not valid JSON ({err.msg})") from None
+        missing = [k for k in ("id", "text", "codes") if k not in rec]
+        if missing:
+            raise ValueError(f"{ref.path}, line {no}: missing field(s) {', '.join(missing)}")
+        source = str(rec.get("source") or ref.name)
+        genre = ref.genre_of(rec)
+        out.append({**rec, "doc": f"{ref.name}:{source}", "genre": genre, "family": GENRE_FAMILY.get(genre, genre),
+                    "set": ref.name})
+    return out
+
+
+def load_reference(sets: list[ReferenceSet] | None = None) -> list[dict]:
+    """All records of the given sets (default: `project_sets()`), ids made unique per set."""
+    records = []
+    for ref in project_sets() if sets is None else sets:
+        records += load_set(ref)
+    seen: set[str] = set()
+    for rec in records:
+        if rec["id"] in seen:
+            rec["id"] = f"{rec['set']}:{rec['id']}"
+        seen.add(rec["id"])
+    return records
+
+
+def file_set(path: Path, genre: str | None = None) -> ReferenceSet:
+    """A set from any labelled file (e.g. `--reference FILE`); genre from its records or ``genre``."""
+    return ReferenceSet(Path(path).stem, Path(path), genre=genre or "ukjent")

@@ -1,0 +1,101 @@
+"""Every decision boundary of the coder, pinned from both sides: flipping `>=` to `>` or
+`<` to `<=` at any of them fails a test here."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualcode.coding.apply import KEEP_WEAK_ABOVE, Coder
+from qualcode.coding.codebook import Codebook
+from qualcode.coding.model import CodeModel, rule_prior
+from qualcode.coding.rules import RuleCoder, predict_records
+
+BOOK = """
+name: Grenser
+version_label: "grenser v1"
+themes:
+  - id: a
+    name: A
+    codes:
+      - id: a.halv
+        name: Halv
+        definition: Ett mønster med vekt 1 gir akkurat 0,5, som er min_score.
+        patterns: ["hund*"]
+        min_score: 0.5
+      - id: a.naer
+        name: Nær
+        definition: To ord med høyst ett ord imellom (within 2).
+        patterns: [{near: [klare, tegn], within: 2}]
+      - id: a.kontekst
+        name: Kontekst
+        definition: Katt teller bare med «liten» høyst to ord unna.
+        patterns: ["katt"]
+        context:
+          - require: [liten]
+            scope: 2
+      - id: a.svak
+        name: Svak
+        definition: Vekt som gir akkurat KEEP_WEAK_ABOVE.
+        patterns: [{pattern: "fugl", weight: 0.32192809488736235}]
+"""
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleCoder:
+    return RuleCoder(Codebook.from_yaml_text(BOOK))
+
+
+def score_of(rules, text, code):
+    return next((s.score for s in rules.code_texts([text])[0] if s.code == code), None)
+
+
+def test_min_score_is_reached_exactly_and_applies(rules):
+    assert score_of(rules, "Hunden sov.", "a.halv") == 0.5  # exactly min_score
+    [row] = predict_records([{"id": "x", "text": "Hunden sov."}], rules)
+    assert "a.halv" in row["codes"]
+    [found] = Coder(rules.codebook, rules, "test").suggest(["Hunden sov."])
+    assert [m.applied for m in found if m.code == "a.halv"] == [True]
+    [row] = Coder(rules.codebook, rules, "test").predict_records([{"id": "x", "text": "Hunden sov."}])
+    assert "a.halv" in row["codes"]
+
+
+def test_prior_maps_min_score_to_exactly_half():
+    assert rule_prior(np.array([[0.5]]), np.array([0.5]))[0, 0] == 0.5
+    assert rule_prior(np.array([[0.4999]]), np.array([0.5]))[0, 0] < 0.5
+
+
+@pytest.mark.parametrize("text, hit", [
+    ("Vi så klare tegn.", True),              # side by side: gap 0
+    ("Vi så klare og tegn.", True),           # one word between: gap 1 < within 2
+    ("Vi så klare og tydelige tegn.", False),  # two words between: gap 2, not < 2
+])
+def test_near_distance_is_strictly_less_than_within(rules, text, hit):
+    assert (score_of(rules, text, "a.naer") is not None) is hit
+
+
+@pytest.mark.parametrize("text, hit", [
+    ("En liten grå katt.", True),       # one word between: distance 1 < 2
+    ("En liten og grå katt.", False),   # two words between: distance 2, not < 2
+])
+def test_context_scope_in_words_is_strict(rules, text, hit):
+    assert (score_of(rules, text, "a.kontekst") is not None) is hit
+
+
+def test_weak_suggestions_kept_from_exactly_keep_weak_above(rules):
+    score = score_of(rules, "En fugl sang.", "a.svak")
+    assert score == pytest.approx(KEEP_WEAK_ABOVE, abs=1e-4) and score >= KEEP_WEAK_ABOVE
+    [found] = Coder(rules.codebook, rules, "test").suggest(["En fugl sang."])
+    assert [(m.code, m.applied) for m in found] == [("a.svak", False)]
+
+
+def test_model_threshold_applies_at_exactly_the_threshold(rules):
+    """A model with too few labels keeps the rule decision: probability 0.5 at min_score,
+    threshold 0.5 - the apply step must code it (p >= t), in `decide` and in `suggest`."""
+    texts = ["Hunden sov.", "Katten sov.", "Været var fint."] * 4
+    model = CodeModel(seed=0).fit_texts(texts, [set()] * len(texts), rules.codebook, rules=rules)
+    proba = model.predict_proba(["Hunden sov."], rules=rules)
+    j = model.code_ids.index("a.halv")
+    assert proba[0, j] == model.thresholds["a.halv"] == 0.5
+    assert "a.halv" in model.decide(proba)[0]
+    [found] = Coder(rules.codebook, rules, "test", model, True).suggest(["Hunden sov."])
+    assert [m.applied for m in found if m.code == "a.halv" and m.source == "model"] == [True]

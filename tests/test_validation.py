@@ -1,0 +1,92 @@
+"""Reference sets and leave-one-document/genre-out validation: no fold ever sees what it codes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from qualcode.coding import validation
+from qualcode.coding.apply import Coder
+from qualcode.coding.codebook import Codebook
+from qualcode.coding.reference import ReferenceSet, load_reference
+from qualcode.coding.rules import RuleCoder
+from test_model import BOOK, make
+
+
+def write_set(path, n_docs: int = 3, per_doc: int = 50, genre=None) -> list[dict]:
+    rows = []
+    for d in range(n_docs):
+        texts, labels = make(per_doc, seed=20 + d)
+        for i, (t, ls) in enumerate(zip(texts, labels)):
+            row = {"id": f"d{d}-{i}", "source": f"{'plan' if d % 2 == 0 else 'intervju'}-{d}.md", "text": t,
+                   "codes": sorted(ls)}
+            if genre:
+                row["genre"] = genre
+            rows.append(row)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
+def test_genres_by_field_by_prefix_and_families(tmp_path):
+    write_set(tmp_path / "a.jsonl", 2, 3)
+    write_set(tmp_path / "b.jsonl", 1, 3, genre="plan-nynorsk")
+    recs = load_reference([ReferenceSet("a", tmp_path / "a.jsonl", genre_by_prefix={"plan": "plan", "intervju": "intervju"}),
+                           ReferenceSet("b", tmp_path / "b.jsonl")])
+    assert [(r["genre"], r["family"]) for r in recs][:4] == [("plan", "plan")] * 3 + [("intervju", "intervju")]
+    assert {(r["genre"], r["family"]) for r in recs if r["set"] == "b"} == {("plan-nynorsk", "plan")}
+    assert len({r["id"] for r in recs}) == len(recs)  # ids made unique across sets
+    assert {r["doc"] for r in recs} == {"a:plan-0.md", "a:intervju-1.md", "b:plan-0.md"}
+
+
+def test_bad_reference_line_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "x", "text": "t"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.jsonl, line 1: missing field\(s\) codes"):
+        load_reference([ReferenceSet("bad", path, genre="plan")])
+
+
+def test_hold_out_never_trains_on_the_held_out_group(tmp_path, monkeypatch):
+    write_set(tmp_path / "ref.jsonl", 3, 45)
+    records = load_reference([ReferenceSet("ref", tmp_path / "ref.jsonl", genre="plan")])
+    book = Codebook.from_yaml_text(BOOK)
+    coder = Coder(book, RuleCoder(book), "test")
+    seen: list[set[str]] = []
+    real = validation.fit_base
+
+    def spy(coder, data, recs, **kw):
+        seen.append({r["doc"] for r in recs})
+        return real(coder, data, recs, **kw)
+
+    monkeypatch.setattr(validation, "fit_base", spy)
+    held = validation.hold_out(records, coder, "doc")
+    docs = list(dict.fromkeys(r["doc"] for r in records))
+    assert seen == [set(docs) - {d} for d in docs]
+    assert [p["id"] for p in held.model] == [r["id"] for r in records]
+    table = validation.genre_table(held, book.code_ids)
+    assert list(table["group"]) == ["genre: plan", "family: plan", "set: ref", "all: alle"]
+    assert table["coverage"].between(0, 1).all()
+    codes = validation.code_table(held, book.code_ids)
+    assert list(codes["code"]) == book.code_ids
+
+
+def test_evaluate_by_document_cli(tmp_path):
+    from qualcode.cli import app
+
+    write_set(tmp_path / "ref.jsonl", 3, 45, genre="plan")
+    (tmp_path / "book.yaml").write_text(BOOK, encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "ref.jsonl"), "--by", "document", "--codebook",
+                                      str(tmp_path / "book.yaml"), "-o", str(tmp_path / "held.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "| group |" in result.output and "genre: plan" in result.output and "| coverage" not in result.output[:5]
+    assert len((tmp_path / "held.jsonl").read_text().splitlines()) == 135
+    bad = CliRunner().invoke(app, ["evaluate", str(tmp_path / "ref.jsonl"), "--by", "colour"])
+    assert bad.exit_code != 0 and "--by must be one of" in str(bad.exception)
+
+
+def test_folds_in_two_processes_give_the_same_predictions(tmp_path):
+    write_set(tmp_path / "ref.jsonl", 2, 45)
+    records = load_reference([ReferenceSet("ref", tmp_path / "ref.jsonl", genre="plan")])
+    book = Codebook.from_yaml_text(BOOK)
+    coder = Coder(book, RuleCoder(book), "test")
+    assert validation.hold_out(records, coder, "doc", workers=2).model == validation.hold_out(records, coder, "doc").model
