@@ -127,10 +127,10 @@ def _model(factory, book):
 
     with factory() as session:
         if session.scalar(select(schema.ModelArtifact.id).limit(1)) is None:
-            from qualcode.coding.base import base_status  # numpy only: the workers load the same file
+            from qualcode.coding.base import described  # the header only: the workers load the model
 
-            base, reason = base_status(book)
-            return None, base.version if base is not None else None, reason
+            version, reason = described(book)
+            return None, version, reason
         from qualcode.coding.training import model_status
 
         status = model_status(session, book)

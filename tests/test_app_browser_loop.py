@@ -60,6 +60,7 @@ def test_reliability_with_a_disagreement_in_chromium(server, page):
         v = actions.reject(factory, seg, code, "Kari", v)
         actions.mark_done(factory, seg, "Kari", v)
     _open(page, url, "Reliabilitet", "Reliabilitet")
+    page.get_by_role("heading", name="Uenigheter").wait_for(timeout=30_000)  # below the agreement tables
     _assert_clean(page, "Reliabilitet")
     body = page.locator("body").inner_text()
     assert "Uenigheter" in body and "Ola: gjelder" in body and "Kari: gjelder ikke" in body

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.app.escape import md as _md
-from qualcode.formats import MISSING, integer, names, number
+from qualcode.formats import MISSING, integer, names, number, segment_ref
 from qualcode.app.widgets import code_label, flash, show_flash, text_box
 from qualcode.review.actions import StaleWriteError
 from qualcode.review.labels import labels_by_reviewer
@@ -79,14 +79,10 @@ def _reviewers(by_reviewer: dict, pairs: pd.DataFrame) -> None:
 
 
 def _where(case) -> str:
-    place = case.municipality or case.file_name
-    parts = [place + (f" {case.year}" if case.year else "")]
-    if case.doc_type:
-        parts.append(case.doc_type)
+    """«Nordby 2024 plan, §1 · s. 1»: the segment named as everywhere (qualcode.formats), with its pages."""
     pages = f"s. {case.page_start}" if case.page_end in (None, case.page_start) else \
         f"s. {case.page_start}–{case.page_end}"
-    parts += [pages, f"avsnitt {case.seq + 1}"]
-    return " · ".join(parts)
+    return f"{segment_ref(case.municipality, case.year, case.doc_type, case.seq, case.file_name)} · {pages}"
 
 
 def _disagreements(ctx, open_cases: list, settled: list) -> None:

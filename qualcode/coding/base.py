@@ -17,9 +17,12 @@ import logging
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualcode.coding.codebook import Codebook
-from qualcode.coding.model import CodeModel
+
+if TYPE_CHECKING:  # the model (scipy) loads only where it codes; `described` reads just the header
+    from qualcode.coding.model import CodeModel
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +40,16 @@ def base_version(payload: bytes, codebook_version: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> CodeModel:
+def _load(path: str, mtime: float) -> "CodeModel":
+    from qualcode.coding.model import CodeModel
+
     payload = Path(path).read_bytes()
     model = CodeModel.from_bytes(payload)
     model.version = base_version(payload, model.codebook_version)
     return model
 
 
-def base_status(book: Codebook) -> tuple[CodeModel | None, str]:
+def base_status(book: Codebook) -> tuple["CodeModel | None", str]:
     """The shipped base model for ``book`` (or None) and why."""
     path = base_model_path(book)
     if not path.is_file():
@@ -59,7 +64,29 @@ def base_status(book: Codebook) -> tuple[CodeModel | None, str]:
     return model, "base model shipped with the codebook"
 
 
-def base_model_for(book: Codebook) -> CodeModel | None:
+def described(book: Codebook) -> tuple[str | None, str]:
+    """(version, reason) of the base model for ``book``, read from the file's header alone (numpy, no
+    scipy or scikit-learn): what a run records while its workers load the model itself."""
+    import json
+
+    import numpy as np
+
+    path = base_model_path(book)
+    if not path.is_file():
+        return None, f"no base model beside the codebook ({path.name}): build it with `qualcode train --base`"
+    payload = path.read_bytes()
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            header = json.loads(bytes(arrays["header"]).decode("utf-8"))
+    except (OSError, ValueError, KeyError) as err:
+        return None, f"{path}: not a qualcode model ({err})"
+    if header.get("codebook_version") != book.version:
+        return None, (f"the base model {path.name} was built for codebook {header.get('codebook_version')}, the "
+                      f"codebook is now {book.version}: rules alone code until `qualcode train --base` rebuilds it")
+    return base_version(payload, book.version), "base model shipped with the codebook"
+
+
+def base_model_for(book: Codebook) -> "CodeModel | None":
     model, reason = base_status(book)
     if model is None:
         log.warning("%s", reason)

@@ -200,8 +200,13 @@ def _append_items(snippet: str, key: str, items: list) -> str:
         end = keys[n + 1][0] if n + 1 < len(keys) else len(lines)
         while end > i + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
             end -= 1
-        if lines[i].split(":", 1)[1].strip():  # a flow list on the key's line: rewrite it as a block
-            raise CodebookError(f"field '{key}' is a one-line list; write it as a block list to merge into it")
+        head, value = lines[i].split(":", 1)
+        if value.strip():  # a one-line (flow) list stays on its line, the items added at its end
+            current = yaml.load(value, Loader=_LOADER) or []
+            if not isinstance(current, list):
+                raise CodebookError(f"field '{key}' is not a list")
+            lines[i] = f"{head}: {_flow([*current, *items])}"
+            return "\n".join(lines) + "\n"
         dash = next((ln.index("-") for ln in lines[i + 1:end] if ln.lstrip().startswith("- ")), 2)
         lines[end:end] = [" " * dash + "- " + _flow(item) for item in items]
         return "\n".join(lines) + "\n"
@@ -320,7 +325,7 @@ def move_code(text: str, code_id: str, theme_id: str, theme_name: str | None = N
 
 
 def merge_codes(text: str, source_id: str, target_id: str, source: str = "<kodebok>") -> str:
-    """``source_id`` folded into ``target_id``: its patterns and examples join the target's, then it goes.
+    """``source_id`` folded into ``target_id``: its patterns, signals and examples join the target's, then it goes.
 
     The target keeps its name and definition. The source's negative and context rules
     follow only the patterns they came with (``applies_to``), so they never start to
@@ -349,6 +354,7 @@ def merge_codes(text: str, source_id: str, target_id: str, source: str = "<kodeb
     snippet = _append_items(snippet, "patterns", [p.to_data() for p in added])
     snippet = _append_items(snippet, "negative", rules["negative"])
     snippet = _append_items(snippet, "context", rules["context"])
+    snippet = _append_items(snippet, "signals", [t for t in src.signals if t not in tgt.signals])
     snippet = _append_items(snippet, "examples", [e for e in src.examples if e not in tgt.examples])
     return _validated(_splice(lines, target.start, target.end, _as_item(snippet, target.col)), source)
 
