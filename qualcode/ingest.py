@@ -21,6 +21,7 @@ from qualcode.documents import Segment
 from qualcode.manifest import MANIFEST_NAME, ManifestRow, read_manifest, year_from_path
 from qualcode.prepare import Prepared, prepare, prepare_safely
 from qualcode.privacy.pseudonymise import NAMES_FILE
+from qualcode.search.index import index_segments  # search: segments are indexed as they are written
 from qualcode.store import schema
 from qualcode.store.audit import record
 
@@ -194,6 +195,7 @@ def _store(session_factory, source: SourceFile, digest: str, prepared: Prepared,
         )
         session.flush()
         _link_questions(segments)
+        index_segments(session, [(s.id, s.text) for s in segments])  # search: index in the same transaction
         if on_new_segments is not None:
             on_new_segments(session, row, segments, run)
         record(session, "system", "ingest", "document", row.id,

@@ -30,6 +30,9 @@ HEADERS = {
     "to_segments": "segmenter etter", "from_share": "andel før (%)", "to_share": "andel etter (%)",
     "change": "endring (%-poeng)", "status": "status", "coded_segments": "kodede segmenter",
     "in_scope": "segmenter i grunnlaget", "text": "tekst", "pages": "sider", "value": "verdi", "measure": "mål",
+    # word tables (qualcode.search.frequencies)
+    "rank": "nr", "word": "ord", "count": "antall", "per_1000": "per 1000 ord", "rest_per_1000": "resten per 1000 ord",
+    "log_odds": "log-odds", "z": "z",
 }
 SOURCE_NAMES = {"reviewer": "bekreftet", "rule": "maskin (regel)", "model": "maskin (modell)",
                 "model+rule": "maskin (regel og modell)"}
@@ -125,6 +128,9 @@ def report_tables(data: AnalysisData) -> list[Table]:
         Table("sitater", "Sitater", quotes(data)),
         Table("kodinger", "Alle kodinger", codings_table(data), sheet="Kodinger"),
     ]
+    from qualcode.search.frequencies import word_tables  # search: word frequencies and distinguishing words
+
+    tables += word_tables(data)
     return tables
 
 

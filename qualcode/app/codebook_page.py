@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qualcode.app import proposals_panel  # search: pattern proposals saved from Søk
 from qualcode.app.widgets import code_label
 from qualcode.coding.codebook import DEFAULT_PATH, CodebookError
 from qualcode.review.codebook_edit import code_yaml, replace_code, save_codebook
@@ -45,6 +46,7 @@ def _browse(book, counts) -> None:
 
 def _edit(ctx, book) -> None:
     code_id = st.selectbox("Kode", book.code_ids, format_func=lambda c: code_label(book, c), key="cb_code")
+    proposals_panel.render(ctx, code_id)  # search: pattern proposals saved from Søk
     key = f"cb_yaml_{book.version}_{code_id}"
     if key not in st.session_state:
         st.session_state[key] = code_yaml(book, code_id)

@@ -10,6 +10,7 @@ from qualcode.cli import coding_cmds  # noqa: E402,F401  classify
 from qualcode.cli import model_cmds  # noqa: E402,F401  train, evaluate, queue
 from qualcode.cli import app_cmds  # noqa: E402,F401  app
 from qualcode.cli import analysis_cmds  # noqa: E402,F401  report, export, import
+from qualcode.cli import search_cmds  # noqa: E402,F401  search, words, discover
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from qualcode.analysis.frame import AnalysisData
 from qualcode.analysis.quotes import quotes
 from qualcode.analysis.tables import SOURCE_NAMES, Table, report_tables
 from qualcode.export.svg import chart_svg
+from qualcode.search.charts import word_bars
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).with_name("templates")
@@ -96,6 +97,8 @@ def render_report(data: AnalysisData, *, title: str = "Tematisk analyse", store_
             "completeness": _svg(charts.completeness_chart, data) if not tables["fullstendighet"].frame.empty else None,
             "years": _svg(charts.years_chart, data) if len(years) > 1 else None,
         }
+    chart["words"] = _svg(lambda _data: word_bars(tables["ord-totalt"].frame, "Vanligste ord i utvalget"), data) \
+        if not tables["ord-totalt"].frame.empty else None  # search: word frequencies
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["table"] = table_html
