@@ -19,12 +19,13 @@ from qualcode.store import schema
 
 VIEWS = {"search": "Søk i teksten", "words": "Ordfrekvenser", "discover": "Nye koder"}
 SHOWN = 200  # hits listed (all are counted and can be coded)
+KWIC_WIDTH = 42  # characters of context either side: what fits the table's columns beside the keyword
 SEARCH_KEY, DISCOVER_KEY, UNDO_KEY = "_sok_result", "_sok_discovery", "_sok_undo"
 SYNTAX = ('Et ord finner alle bøyningsformer og sammensatte ord det er siste ledd i (*veiledning* finner '
           '*foreldreveiledningen*). "tidlig innsats" = uttrykk, NEAR(foreldre veiledning, 5) = nær hverandre, '
           'ELLER / OR, IKKE / NOT (eller -ord), forebygg* = ord som begynner slik, (…) grupperer.')
 REVIEWED = {None: "Alle", True: "Gjennomgått", False: "Ikke gjennomgått"}
-WORD_GROUPS = {"theme": "Tema", "code": "Kode", "place": "Kommune", "year": "År", "doc_type": "Dokumenttype"}
+WORD_GROUPS = {"place": "Kommune", "theme": "Tema", "code": "Kode", "year": "År", "doc_type": "Dokumenttype"}
 
 
 @dataclass
@@ -36,6 +37,7 @@ class SearchState:
 
 def render(ctx) -> None:
     st.title("Søk")
+    _warm_lemmatiser()
     show_flash()
     _undo_bar(ctx)
     view = st.radio("Visning", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="sok_view",
@@ -46,6 +48,16 @@ def render(ctx) -> None:
         _words_view(ctx)
     else:
         _discover_view(ctx)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_lemmatiser() -> None:
+    """Load the lemmatiser's dictionary in the background once, so the first search does not wait for it."""
+    import threading
+
+    from qualcode.search.terms import term
+
+    threading.Thread(target=term, args=("barnehagene",), daemon=True, name="qualcode-warm-lemmas").start()
 
 
 def _undo_bar(ctx) -> None:
@@ -114,7 +126,7 @@ def _search_view(ctx) -> None:
             filters = _filter_widgets(ctx, "sok")
             parts = st.checkbox("Finn også ordet inne i sammensatte ord (ikke bare som siste ledd)", key="sok_parts",
                                 help="«veiledning» finner da også «veiledningstilbud».")
-        submitted = st.form_submit_button("Søk", type="primary")
+        submitted = st.form_submit_button("Søk", type="primary", key="sok_submit")
     st.caption(SYNTAX)
     if submitted:
         _run_search(ctx, query, filters, parts)
@@ -142,11 +154,11 @@ def _run_search(ctx, query: str, filters: Filters, parts: bool) -> None:
     st.session_state[SEARCH_KEY] = SearchState(result, filters, parts)
 
 
-def hits_frame(result: SearchResult) -> pd.DataFrame:
+def hits_frame(result: SearchResult, width: int = KWIC_WIDTH) -> pd.DataFrame:
     """The keyword-in-context table: source, left context, the matching words, right context."""
     rows = []
     for n, hit in enumerate(result.hits, start=1):
-        left, keyword, right = hit.kwic()
+        left, keyword, right = hit.kwic(width)
         rows.append({"nr": n, "kilde": f"{hit.document}, {hit.pages}, seg. {hit.seq + 1}", "før": left,
                      "treff": keyword, "etter": right, "segment": hit.segment_id})
     return pd.DataFrame(rows, columns=["nr", "kilde", "før", "treff", "etter", "segment"])
@@ -166,12 +178,11 @@ def _results(ctx, state: SearchState) -> None:
     styled = frame.style.set_properties(subset=["treff"], **{"background-color": "#ffe08a", "font-weight": "bold"})
     event = st.dataframe(
         styled, hide_index=True, key="sok_table", on_select="rerun", selection_mode="multi-row",
-        column_order=["nr", "kilde", "før", "treff", "etter"],
-        column_config={"nr": st.column_config.NumberColumn("nr", width=40),
-                       "kilde": st.column_config.TextColumn("kilde", width="medium"),
-                       "før": st.column_config.TextColumn("før", width="large", alignment="right"),
-                       "treff": st.column_config.TextColumn("treff", width="small"),
-                       "etter": st.column_config.TextColumn("etter", width="large")},
+        column_order=["kilde", "før", "treff", "etter"],
+        column_config={"kilde": st.column_config.TextColumn("kilde", width=235),
+                       "før": st.column_config.TextColumn("før", width=255, alignment="right"),
+                       "treff": st.column_config.TextColumn("treff", width=140),
+                       "etter": st.column_config.TextColumn("etter", width=255)},
         height=min(38 + 35 * len(frame), 520))
     selected = [int(frame["segment"].iloc[i]) for i in (event.selection.rows if event is not None else [])]
     _show_hit(ctx, result, selected)
@@ -294,7 +305,7 @@ def _words_view(ctx) -> None:
                 "maskinforslag»)." if by in ("theme", "code") and not include_machine else "."))
         return
     groups = list(dict.fromkeys(table["group"]))
-    group = st.selectbox(WORD_GROUPS[by], groups, key=f"ord_group_{by}")
+    group = st.selectbox("Vis diagram for", groups, key=f"ord_group_{by}")
     part = table[table["group"] == group]
     measure = "z" if kind == "distinguishing" else "count"
     st.altair_chart(word_bars(part, f"{VIEWS['words']}: {group}", measure), theme=None)
@@ -378,6 +389,7 @@ def _new_code_form(ctx, group, texts: dict[int, str]) -> None:
         new_id = c1.text_input("Nytt tema: id (a–z)", key=f"ny_theme_id_{group.number}")
         new_name = c2.text_input("Nytt tema: navn", key=f"ny_theme_name_{group.number}")
         made = st.form_submit_button(f"Lag koden og kod gruppens {group.size} segmenter", type="primary",
+                                     key=f"ny_make_{group.number}",
                                      disabled=not ctx.reviewer)
     if not ctx.reviewer:
         st.caption("Skriv navnet ditt til venstre for å lage koder.")

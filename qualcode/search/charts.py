@@ -13,7 +13,8 @@ def word_bars(frame: pd.DataFrame, title: str = "", measure: str = "count") -> a
     data = frame[["word", measure]].rename(columns={"word": "ord", measure: label})
     chart = alt.Chart(data).mark_bar(color=CONFIRMED_COLOR).encode(
         y=alt.Y("ord:N", sort=list(data["ord"]), title=None),
-        x=alt.X(f"{label}:Q", title=label),
+        x=alt.X(f"{label}:Q", title=label,
+                axis=alt.Axis(tickMinStep=1, format="d") if measure == "count" else alt.Axis()),
         tooltip=["ord", label],
     ).properties(width=380, height=alt.Step(18))
     chart = chart.properties(title=title) if title else chart

@@ -24,8 +24,8 @@ from qualcode.store import schema
 
 MINI_BATCH_ABOVE = 20_000  # segments; above this NMF runs in mini-batches
 AMONG = {
-    "unfitted": "gjennomgåtte segmenter uten koder",
     "uncoded": "segmenter uten koder (gjennomgått uten koder, eller uten maskinforslag)",
+    "unfitted": "gjennomgåtte segmenter uten koder",
     "all": "alle segmenter som kan kodes",
 }
 Progress = Callable[[float, str], None]  # (share done 0..1, what is happening)
@@ -96,7 +96,7 @@ def discover(factory, segment_ids: list[int], k: int = 8, *, progress: Progress 
     ids = [segment_ids[i] for i in keep]
     if len(ids) < max(2 * k, 6):
         return Discovery([], len(ids), time.perf_counter() - started,
-                         f"For få segmenter å gruppere ({len(ids)}); velg et større utvalg.")
+                         f"For få segmenter å gruppere ({len(ids)} med nok innhold); velg et større utvalg.")
     report(0.25, "Vekter ordene (TF-IDF)")
     min_df = 2 if len(ids) < 5000 else 5
     vectorizer = TfidfVectorizer(analyzer=lambda d: d, min_df=min_df, max_df=0.5, sublinear_tf=True,
