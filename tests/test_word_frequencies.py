@@ -102,3 +102,28 @@ def test_word_tables_reach_the_report_and_the_workbook(tmp_path):
     sheet = book["Ord per kommune"]
     assert [c.value for c in sheet[1]] == ["kommune", "nr", "ord", "antall", "per 1000 ord", "segmenter"]
     assert {"Ord totalt", "Ord per tema", "Kjennetegn per tema", "Kjennetegn per kommune"} <= set(book.sheetnames)
+
+
+@pytest.mark.parametrize("by", ["theme", "code", "place", "year", "doc_type"])
+@pytest.mark.parametrize("include_machine", [False, True])
+def test_groups_from_the_store_equal_those_of_the_analysis(tmp_path, by, include_machine):
+    """The word frequencies' light SQL grouping means what the analysis frame means."""
+    from fixtures.store import build_store
+    from qualcode.analysis.frame import load
+    from qualcode.search.frequencies import groups_from_store
+    from qualcode.store import session_factory
+
+    db = str(tmp_path / "store.db")
+    build_store(db)
+    factory = session_factory(db)
+    data = load(factory, include_machine=include_machine)
+    with factory() as session:
+        groups, corpus = groups_from_store(session, by, include_machine=include_machine)
+    expected_groups, expected_corpus = groups_of(data, by)
+    assert list(groups) == list(expected_groups)
+    assert {k: sorted(v) for k, v in groups.items()} == {k: sorted(v) for k, v in expected_groups.items()}
+    assert sorted(corpus) == sorted(expected_corpus)
+    with factory() as session:
+        narrowed, _ = groups_from_store(session, by, include_machine=include_machine, years=(2025,))
+    expected, _ = groups_of(data.filter(years=[2025]), by)
+    assert {k: sorted(v) for k, v in narrowed.items()} == {k: sorted(v) for k, v in expected.items() if v}

@@ -274,15 +274,11 @@ def _proposal_panel(ctx, state: SearchState) -> None:
 @st.cache_data(show_spinner="Teller ord …", max_entries=16)
 def _word_table(db: str, by: str, n: int, distinguishing: bool, include_machine: bool, places: tuple, years: tuple,
                 types: tuple, fingerprint: tuple) -> pd.DataFrame:
-    from qualcode.analysis.frame import load
     from qualcode.search.frequencies import word_frequencies
     from qualcode.store.db import session_factory
 
-    factory = session_factory(db)
-    data = load(factory, include_machine=include_machine)
-    if places or years or types:
-        data = data.filter(municipalities=places or None, years=years or None, doc_types=types or None)
-    return word_frequencies(factory, by, n, distinguishing_words=distinguishing, data=data)
+    return word_frequencies(session_factory(db), by, n, distinguishing_words=distinguishing,
+                            include_machine=include_machine, places=places, years=years, doc_types=types)
 
 
 def _words_view(ctx) -> None:

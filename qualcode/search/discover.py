@@ -1,10 +1,11 @@
 """Suggestions for new codes: groups of segments about the same thing among those no code fits.
 
 TF-IDF on the segments' lemmas (stop words out, the same words as the word counts),
-factorised with NMF (scikit-learn; the mini-batch variant on large sets, so 100,000
-segments take seconds, not minutes). Each group is a component: its distinguishing
-words are the component's heaviest words, its segments those whose strongest component
-it is, and its typical segments the three that load on it most. A group the researcher
+factorised with NMF (scikit-learn), learnt from at most 20,000 segments (a random
+sample) and then applied to all, so 100,000 segments take seconds, not minutes. Each
+group is a component: its distinguishing words are the component's heaviest words, its
+segments those whose strongest component it is, and its typical segments the three
+that load on it most. A group the researcher
 names becomes a code (definition drafted from the words, examples from the typical
 segments) and its segments are coded as the researcher's decisions, audited.
 """
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import exists, not_, select
 
-from qualcode.search.frequencies import content_words, lemma_lists_from_index
+from qualcode.search.frequencies import store_counts
 from qualcode.store import schema
 
-MINI_BATCH_ABOVE = 20_000  # segments; above this NMF runs in mini-batches
+FIT_SAMPLE = 20_000  # segments the groups are learnt from (a random sample when there are more)
+MAX_WORDS = 10_000  # the most widespread words the factorisation works on
 AMONG = {
     "uncoded": "segmenter uten koder (gjennomgått uten koder, eller uten maskinforslag)",
     "unfitted": "gjennomgåtte segmenter uten koder",
@@ -80,8 +82,8 @@ def candidate_segments(session, among: str = "uncoded", ids: list[int] | None = 
 def discover(factory, segment_ids: list[int], k: int = 8, *, progress: Progress | None = None,
              seed: int = 0, words: int = 10) -> Discovery:
     """Up to ``k`` groups among ``segment_ids`` (largest first)."""
-    from sklearn.decomposition import NMF, MiniBatchNMF
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfTransformer
 
     from qualcode.search.index import index_missing
 
@@ -91,36 +93,33 @@ def discover(factory, segment_ids: list[int], k: int = 8, *, progress: Progress 
     index_missing(factory, lambda done, todo: report(0.1 * done / max(todo, 1), "Oppdaterer søkeindeksen"))
     report(0.1, "Leser ordene")
     with factory() as session:
-        docs = [content_words(lemmas) for lemmas in lemma_lists_from_index(session, segment_ids)]
-    keep = [i for i, d in enumerate(docs) if len(d) >= 3]
-    ids = [segment_ids[i] for i in keep]
+        counts = store_counts(session)
+    rows = counts.rows(segment_ids)
+    found = counts.segment_ids[rows]
+    matrix = counts.matrix[rows]
+    enough = np.asarray(matrix.sum(axis=1)).ravel() >= 3  # segments with at least three content words
+    ids = [int(i) for i in found[enough]]
+    matrix = matrix[enough]
     if len(ids) < max(2 * k, 6):
         return Discovery([], len(ids), time.perf_counter() - started,
                          f"For få segmenter å gruppere ({len(ids)} med nok innhold); velg et større utvalg.")
     report(0.25, "Vekter ordene (TF-IDF)")
-    min_df = 2 if len(ids) < 5000 else 5
-    vectorizer = TfidfVectorizer(analyzer=lambda d: d, min_df=min_df, max_df=0.5, sublinear_tf=True,
-                                 max_features=20_000)
-    try:
-        x = vectorizer.fit_transform([docs[i] for i in keep])
-    except ValueError:  # no word occurs often enough
+    df = np.asarray((matrix > 0).sum(axis=0)).ravel()
+    usable = np.where((df >= (2 if len(ids) < 5000 else 5)) & (df <= 0.5 * len(ids)))[0]
+    usable = usable[np.argsort(-df[usable], kind="stable")][:MAX_WORDS]
+    if len(usable) < 2:
         return Discovery([], len(ids), time.perf_counter() - started, "Segmentene har for få felles ord.")
-    vocabulary = vectorizer.get_feature_names_out()
+    x = TfidfTransformer(sublinear_tf=True).fit_transform(matrix[:, usable])
+    vocabulary = counts.vocabulary[usable]
     k = max(1, min(k, x.shape[1] - 1, len(ids) // 3))
-    report(0.4, f"Finner {k} grupper (NMF)")
-    if len(ids) > MINI_BATCH_ABOVE:
-        model = MiniBatchNMF(n_components=k, init="nndsvda", batch_size=2048, random_state=seed, max_iter=1)
-        order = np.random.default_rng(seed).permutation(x.shape[0])
-        epochs = 3
-        for epoch in range(epochs):
-            batches = range(0, len(order), 2048)
-            for b, start in enumerate(batches):
-                model.partial_fit(x[order[start:start + 2048]])
-                report(0.4 + 0.45 * (epoch + b / len(batches)) / epochs, f"Finner {k} grupper (NMF)")
-        weights = model.transform(x)
-    else:
-        model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
-        weights = model.fit_transform(x)
+    sample = np.arange(x.shape[0])
+    if len(sample) > FIT_SAMPLE:  # the groups are learnt from a sample, then every segment is placed
+        sample = np.sort(np.random.default_rng(seed).choice(len(sample), FIT_SAMPLE, replace=False))
+    report(0.4, f"Finner {k} grupper (NMF på {len(sample)} segmenter)")
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
+    model.fit(x[sample])
+    report(0.75, "Plasserer segmentene i gruppene")
+    weights = model.transform(x)
     report(0.9, "Velger typiske segmenter")
     components = model.components_
     strongest = weights.argmax(axis=1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,10 +37,14 @@ Z_SIGNIFICANT = 1.96
 GROUPINGS = {"theme": "tema", "code": "kode", "place": "kommune", "year": "år", "doc_type": "dokumenttype"}
 
 
+def is_content(word: str, stop: frozenset[str]) -> bool:
+    """A lemma that says something: not a stop word, a number or a single letter."""
+    return len(word) > 1 and not word.isdigit() and word not in stop
+
+
 def content_words(lemmas: Iterable[str]) -> list[str]:
-    """The lemmas that say something: no stop words, numbers or single letters."""
     stop = stop_words()
-    return [w for w in lemmas if len(w) > 1 and not w.isdigit() and w not in stop]
+    return [w for w in lemmas if is_content(w, stop)]
 
 
 @dataclass
@@ -51,16 +56,24 @@ class Counts:
     segment_ids: np.ndarray
 
     @classmethod
-    def build(cls, segment_ids: Sequence[int], lemma_lists: Iterable[Iterable[str]]) -> "Counts":
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        docs = [content_words(lemmas) for lemmas in lemma_lists]
-        vectorizer = CountVectorizer(analyzer=lambda doc: doc, min_df=1)
-        if not any(docs):
-            return cls(sparse.csr_matrix((len(docs), 0), dtype=np.int64), np.array([], dtype=object),
-                       np.asarray(segment_ids))
-        matrix = vectorizer.fit_transform(docs).tocsr()
-        return cls(matrix, vectorizer.get_feature_names_out(), np.asarray(segment_ids))
+    def build(cls, segment_ids: Sequence[int], lemma_lists: Iterable[Sequence[str]]) -> "Counts":
+        """Count the content words of each segment (vectorised: one hash pass over all tokens)."""
+        lists = [list(lemmas) for lemmas in lemma_lists]
+        lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+        flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
+        codes, uniques = pd.factorize(flat)
+        stop = stop_words()
+        keep = np.fromiter((is_content(w, stop) for w in uniques), dtype=bool, count=len(uniques))
+        vocabulary = np.asarray(uniques, dtype=object)[keep]
+        column = np.full(len(uniques), -1, dtype=np.int64)
+        column[keep] = np.arange(keep.sum())
+        cols = column[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(len(lists)), lengths)
+        wanted = cols >= 0
+        matrix = sparse.csr_matrix((np.ones(int(wanted.sum()), dtype=np.int64), (rows[wanted], cols[wanted])),
+                                   shape=(len(lists), len(vocabulary)))
+        matrix.sum_duplicates()
+        return cls(matrix, vocabulary, np.asarray(segment_ids))
 
     def rows(self, segment_ids: Iterable[int]) -> np.ndarray:
         index = pd.Index(self.segment_ids)
@@ -70,21 +83,6 @@ class Counts:
 
 def lemma_lists_from_texts(texts: Iterable[str]) -> list[list[str]]:
     return [text_lemmas(t or "") for t in texts]
-
-
-def lemma_lists_from_index(session, segment_ids: Sequence[int]) -> list[list[str]]:
-    """The stored lemmas of ``segment_ids`` (index them first: ``index.index_missing``)."""
-    from sqlalchemy import select
-
-    from qualcode.store import schema
-
-    T = schema.SearchTerms
-    found: dict[int, str] = {}
-    ids = list(segment_ids)
-    for start in range(0, len(ids), 20_000):
-        chunk = ids[start:start + 20_000]
-        found.update(session.execute(select(T.segment_id, T.lemmas).where(T.segment_id.in_(chunk))).all())
-    return [found.get(i, "").split() for i in ids]
 
 
 def _group_matrix(counts: Counts, groups: dict[str, Iterable[int]]) -> tuple[list[str], sparse.csr_matrix]:
@@ -185,12 +183,34 @@ def groups_of(data: "AnalysisData", by: str) -> tuple[dict[str, list[int]], list
     return groups, codable["segment_id"].tolist()
 
 
+_STORE_COUNTS: dict[str, tuple[tuple, Counts]] = {}
+
+
+def store_counts(session) -> Counts:
+    """Word counts of every indexed segment of the store, kept in memory until the index changes
+    (so switching between groupings costs a matrix product, not a pass over the corpus)."""
+    from sqlalchemy import func, select
+
+    from qualcode.store import schema
+
+    T = schema.SearchTerms
+    state = tuple(session.execute(select(func.count(), func.max(T.segment_id), func.min(T.version))).one())
+    where = str(session.get_bind().url)
+    cached = _STORE_COUNTS.get(where)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    rows = session.execute(select(T.segment_id, T.lemmas).order_by(T.segment_id)).all()
+    counts = Counts.build([r[0] for r in rows], [r[1].split() for r in rows])
+    _STORE_COUNTS[where] = (state, counts)
+    return counts
+
+
 def counts_of(data: "AnalysisData", session=None) -> Counts:
-    """Word counts of the data's codable segments: stored lemmas when a session is given, else analysed now."""
+    """Word counts of the data's segments: from the index when a session is given, else analysed now."""
+    if session is not None:
+        return store_counts(session)
     seg = data.segments[data.segments["codable"]]
-    ids = seg["segment_id"].tolist()
-    lists = lemma_lists_from_index(session, ids) if session is not None else lemma_lists_from_texts(seg["text"])
-    return Counts.build(ids, lists)
+    return Counts.build(seg["segment_id"].tolist(), lemma_lists_from_texts(seg["text"]))
 
 
 WORD_NOTE = "Ord = grunnform (lemma); stoppord (bokmål og nynorsk), tall og enkeltbokstaver er utelatt."
@@ -217,11 +237,69 @@ def word_tables(data: "AnalysisData", counts: Counts | None = None) -> list:
     return tables
 
 
+def groups_from_store(session, by: str, *, include_machine: bool = False, places=(), years=(), doc_types=()
+                      ) -> tuple[dict[str, list[int]], list[int]]:
+    """``groups_of`` computed with a few SQL queries instead of the whole analysis frame (which
+    reads every segment's text): the same definition - reviewers' codes on segments a reviewer
+    finished, machine suggestions on the other codable ones when ``include_machine``."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from qualcode.analysis.frame import load_codes
+    from qualcode.review.labels import reviewed_labels
+    from qualcode.search.search import MACHINE_SOURCES, place_column
+    from qualcode.store import schema
+
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+    S, D, C = schema.Segment, schema.Document, schema.Coding
+    query = select(S.id, place_column(), D.year, D.doc_type).join(D, D.id == S.document_id).where(S.codable)
+    if places:
+        query = query.where(place_column().in_(list(places)))
+    if years:
+        query = query.where(D.year.in_(list(years)))
+    if doc_types:
+        query = query.where(D.doc_type.in_(list(doc_types)))
+    rows = session.execute(query.order_by(S.id)).all()
+    ids = [r[0] for r in rows]
+    if by in ("place", "year", "doc_type"):
+        column = {"place": 1, "year": 2, "doc_type": 3}[by]
+        found: dict = defaultdict(list)
+        for r in rows:
+            found[r[column] if r[column] is not None or by != "doc_type" else "ukjent"].append(r[0])
+        keys = sorted((k for k in found if k is not None), key=lambda k: (isinstance(k, str), k))
+        return {str(k): found[k] for k in keys}, ids
+    labels = reviewed_labels(session)
+    wanted = set(ids)
+    codes: dict[int, set[str]] = {i: labels[i] for i in ids if i in labels}
+    if include_machine:
+        for seg, code in session.execute(select(C.segment_id, C.code).where(
+                C.source.in_(MACHINE_SOURCES), C.applied, C.active)):
+            if seg in wanted and seg not in labels:
+                codes.setdefault(seg, set()).add(code)
+    scope = [i for i in ids if i in labels or include_machine]
+    table = load_codes(session)
+    names = dict(zip(table["code"], table["code_name" if by == "code" else "theme_name"]))
+    themes = dict(zip(table["code"], table["theme"]))
+    order = {c: n for n, c in enumerate(table["code"])}
+    members: dict[str, set[int]] = defaultdict(set)
+    for seg, found_codes in codes.items():
+        for code in found_codes:
+            key = code if by == "code" else themes.get(code, code.split(".")[0])
+            members[key].add(seg)
+    theme_names = dict(zip(table["theme"], table["theme_name"]))
+    label = (lambda k: names.get(k, k)) if by == "code" else (lambda k: theme_names.get(k, k))
+    rank = order if by == "code" else {t: min(n for c, n in order.items() if themes[c] == t) for t in set(themes.values())}
+    keys = sorted(members, key=lambda k: (rank.get(k, 10**6), k))
+    return {label(k): sorted(members[k]) for k in keys}, scope
+
+
 def word_frequencies(store, by: str = "theme", n: int = 10, *, distinguishing_words: bool = False,
-                     include_machine: bool = False, data: "AnalysisData | None" = None) -> pd.DataFrame:
+                     include_machine: bool = False, places=(), years=(), doc_types=()) -> pd.DataFrame:
     """The frequent (or distinguishing) words per group of a store (path, URL or sessionmaker),
     read from the search index (segments it lacks are indexed first)."""
-    from qualcode.analysis.frame import load, open_session
+    from qualcode.analysis.frame import open_session
     from qualcode.search.index import index_missing
 
     if not callable(store):
@@ -229,10 +307,10 @@ def word_frequencies(store, by: str = "theme", n: int = 10, *, distinguishing_wo
 
         store = session_factory(str(store))
     index_missing(store)
-    data = data if data is not None else load(store, include_machine=include_machine)
     with open_session(store) as session:
-        counts = counts_of(data, session)
-    groups, corpus = groups_of(data, by)
+        counts = store_counts(session)
+        groups, corpus = groups_from_store(session, by, include_machine=include_machine, places=places,
+                                           years=years, doc_types=doc_types)
     if distinguishing_words:
         return distinguishing(counts, groups, corpus, n=n)
     return top_words(counts, groups, n=n)

@@ -14,7 +14,7 @@ from sqlalchemy import exists, func, not_, select
 from sqlalchemy.orm import Session
 
 from qualcode.search.backends import backend_name, matching
-from qualcode.search.index import Progress, index_missing
+from qualcode.search.index import Progress, chunks, index_missing
 from qualcode.search.match import LOOSE, Doc, positions
 from qualcode.search.query import Node, parse, to_text
 from qualcode.search.terms import tokens
@@ -140,16 +140,19 @@ def _base(filters: Filters):
     return query
 
 
-def segments_with_code(session: Session, code: str) -> set[int]:
-    """Segments that have ``code``: as reviewers decided where a reviewer finished the segment,
-    as the machine suggested (applied) everywhere else - the analysis's definition."""
+def segments_with_code(session: Session, code: str, among: list[int]) -> set[int]:
+    """Those of ``among`` that have ``code``: as reviewers decided where a reviewer finished the
+    segment, as the machine suggested (applied) everywhere else - the analysis's definition."""
     from qualcode.review.labels import reviewed_labels
 
-    labels = reviewed_labels(session)
     C = schema.Coding
-    machine = session.scalars(select(C.segment_id).where(
-        C.code == code, C.source.in_(MACHINE_SOURCES), C.applied, C.active).distinct())
-    return {s for s, codes in labels.items() if code in codes} | {s for s in machine if s not in labels}
+    found: set[int] = set()
+    for chunk in chunks(among):
+        labels = reviewed_labels(session, chunk)
+        machine = session.scalars(select(C.segment_id).where(
+            C.segment_id.in_(chunk), C.code == code, C.source.in_(MACHINE_SOURCES), C.applied, C.active).distinct())
+        found |= {s for s, codes in labels.items() if code in codes} | {s for s in machine if s not in labels}
+    return found
 
 
 def search(factory, query: str | Node, filters: Filters = Filters(), *, parts: bool = False, limit: int = 100,
@@ -166,8 +169,9 @@ def search(factory, query: str | Node, filters: Filters = Filters(), *, parts: b
         backend = backend or backend_name(session)
         rows = matching(session, node, _base(filters), parts=parts, backend=backend)
         if filters.code or filters.without_code:
-            keep = segments_with_code(session, filters.code) if filters.code else None
-            drop = segments_with_code(session, filters.without_code) if filters.without_code else set()
+            hit_ids = [r[0] for r in rows]
+            keep = segments_with_code(session, filters.code, hit_ids) if filters.code else None
+            drop = segments_with_code(session, filters.without_code, hit_ids) if filters.without_code else set()
             rows = [r for r in rows if (keep is None or r[0] in keep) and r[0] not in drop]
         ids = [r[0] for r in rows]
         versions = {r[0]: r[1] for r in rows}
