@@ -127,3 +127,10 @@ def test_groups_from_the_store_equal_those_of_the_analysis(tmp_path, by, include
         narrowed, _ = groups_from_store(session, by, include_machine=include_machine, years=(2025,))
     expected, _ = groups_of(data.filter(years=[2025]), by)
     assert {k: sorted(v) for k, v in narrowed.items()} == {k: sorted(v) for k, v in expected.items() if v}
+
+
+def test_words_outside_the_compared_segments_get_no_score(counts):
+    """A corpus narrower than the counts (a filtered selection) leaves some words unseen: 0, never NaN."""
+    table = distinguishing(counts, {"A": [1]}, corpus=[1, 2], n=10, all_words=True)
+    assert table["z"].notna().all()
+    assert set(table.loc[table["word"].isin(["tiltak", "ventetid"]), "z"]) == {0.0}

@@ -38,6 +38,7 @@ class SearchState:
 def render(ctx) -> None:
     st.title("Søk")
     _warm_lemmatiser()
+    _warm_word_counts(ctx.db, _fingerprint(ctx.factory))
     show_flash()
     _undo_bar(ctx)
     view = st.radio("Visning", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="sok_view",
@@ -58,6 +59,22 @@ def _warm_lemmatiser() -> None:
     from qualcode.search.terms import term
 
     threading.Thread(target=term, args=("barnehagene",), daemon=True, name="qualcode-warm-lemmas").start()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _warm_word_counts(db: str, fingerprint: tuple) -> None:
+    """Read the corpus's lemmas into memory in the background (once per state of the index), so the
+    word frequencies answer from memory when the researcher opens them."""
+    import threading
+
+    def warm() -> None:
+        from qualcode.search.frequencies import store_counts
+        from qualcode.store.db import session_factory
+
+        with session_factory(db)() as session:
+            store_counts(session)
+
+    threading.Thread(target=warm, daemon=True, name="qualcode-warm-words").start()
 
 
 def _undo_bar(ctx) -> None:

@@ -80,6 +80,8 @@ def search(
     from qualcode.search.search import search as run_search
     from qualcode.store import session_factory
 
+    if (code_all or propose) and not (reviewer or "").strip():
+        raise UserError("--code-all and --propose need --reviewer NAME (every change is stored with who made it)")
     factory = session_factory(_store(db))
     filters = _filters(municipality, year, doc_type, code, without_code, reviewed, all_segments)
     with _index_bar() as bar:
@@ -90,8 +92,6 @@ def search(
         except QueryError as err:
             raise UserError(f"cannot read the search {query!r}: {err}") from None
     _print_hits(result)
-    if (code_all or propose) and not reviewer:
-        raise UserError("--code-all and --propose need --reviewer NAME (every change is stored with who made it)")
     if code_all:
         _code_all(factory, result, code_all, reviewer, filters)
     if propose:

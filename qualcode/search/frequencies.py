@@ -58,7 +58,7 @@ class Counts:
     @classmethod
     def build(cls, segment_ids: Sequence[int], lemma_lists: Iterable[Sequence[str]]) -> "Counts":
         """Count the content words of each segment (vectorised: one hash pass over all tokens)."""
-        lists = [list(lemmas) for lemmas in lemma_lists]
+        lists = lemma_lists if isinstance(lemma_lists, list) else list(lemma_lists)
         lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
         flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
         codes, uniques = pd.factorize(flat)
@@ -117,15 +117,18 @@ def top_words(counts: Counts, groups: dict[str, Iterable[int]], n: int = 20) -> 
 
 
 def log_odds(y_group: np.ndarray, y_rest: np.ndarray, prior: float = PRIOR) -> tuple[np.ndarray, np.ndarray]:
-    """(δ, z) per word for a group against the rest (see the module docstring)."""
+    """(δ, z) per word for a group against the rest (see the module docstring); words that occur
+    in neither get δ = z = 0."""
     y_group, y_rest = y_group.astype(float), y_rest.astype(float)
     y_all = y_group + y_rest
     n_group, n_rest, n_all = y_group.sum(), y_rest.sum(), y_all.sum()
-    alpha = prior * y_all / n_all if n_all else np.zeros_like(y_all)
-    delta = (np.log((y_group + alpha) / (n_group + prior - y_group - alpha))
-             - np.log((y_rest + alpha) / (n_rest + prior - y_rest - alpha)))
-    with np.errstate(divide="ignore"):
-        z = delta / np.sqrt(1.0 / (y_group + alpha) + 1.0 / (y_rest + alpha))
+    delta, z = np.zeros_like(y_all), np.zeros_like(y_all)
+    seen = y_all > 0
+    if not n_all:
+        return delta, z
+    a, g, r = prior * y_all[seen] / n_all, y_group[seen], y_rest[seen]
+    delta[seen] = np.log((g + a) / (n_group + prior - g - a)) - np.log((r + a) / (n_rest + prior - r - a))
+    z[seen] = delta[seen] / np.sqrt(1.0 / (g + a) + 1.0 / (r + a))
     return delta, z
 
 

@@ -51,12 +51,24 @@ NYNORSK = frozenset("""
 """.split())
 
 
+def _spacy_nb() -> set[str]:
+    """spaCy's bokmål list, read from its module file: importing ``spacy`` itself takes seconds,
+    and word counts from the index need nothing else from it."""
+    import importlib.util
+    from pathlib import Path
+
+    package = importlib.util.find_spec("spacy")
+    path = Path(package.origin).parent / "lang" / "nb" / "stop_words.py"
+    spec = importlib.util.spec_from_file_location("_qualcode_nb_stop_words", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return set(module.STOP_WORDS)
+
+
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
     """Bokmål and nynorsk stop words, lower case."""
-    from spacy.lang.nb.stop_words import STOP_WORDS
-
-    return frozenset((set(STOP_WORDS) - KEEP) | BOKMAL_EXTRA | NYNORSK)
+    return frozenset((_spacy_nb() - KEEP) | BOKMAL_EXTRA | NYNORSK)
 
 
 def is_stop(word: str) -> bool:
