@@ -98,6 +98,18 @@ def _group_matrix(counts: Counts, groups: dict[str, Iterable[int]]) -> tuple[lis
     return keys, sparse.csr_matrix((data, (rows, cols)), shape=shape, dtype=np.int64)
 
 
+def _top(values: np.ndarray, vocabulary: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest values, ties in word order (without sorting the whole vocabulary)."""
+    if not len(values) or n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(values) > n:
+        threshold = np.partition(values, len(values) - n)[len(values) - n]
+        candidates = np.flatnonzero(values >= threshold)
+    else:
+        candidates = np.arange(len(values))
+    return candidates[np.lexsort((vocabulary[candidates], -values[candidates]))][:n]
+
+
 def top_words(counts: Counts, groups: dict[str, Iterable[int]], n: int = 20) -> pd.DataFrame:
     """The ``n`` most frequent words of each group: count, per 1,000 words, segments with the word."""
     keys, g = _group_matrix(counts, groups)
@@ -106,8 +118,7 @@ def top_words(counts: Counts, groups: dict[str, Iterable[int]], n: int = 20) -> 
     present = (g @ (counts.matrix > 0).astype(np.int64)).toarray() if keys else np.zeros((0, 0))
     rows = []
     for i, key in enumerate(keys):
-        order = np.lexsort((counts.vocabulary, -freq[i]))[:n] if freq.shape[1] else []
-        for rank, j in enumerate(order, start=1):
+        for rank, j in enumerate(_top(freq[i], counts.vocabulary, n), start=1):
             if freq[i, j] <= 0:
                 break
             rows.append({"group": key, "rank": rank, "word": counts.vocabulary[j], "count": int(freq[i, j]),
@@ -141,15 +152,15 @@ def distinguishing(counts: Counts, groups: dict[str, Iterable[int]], corpus: Ite
     in_corpus = np.zeros(counts.matrix.shape[0], dtype=np.int64)
     in_corpus[corpus_rows] = 1
     y_corpus = np.asarray(counts.matrix.T @ in_corpus).ravel()
+    per_group = (g.multiply(in_corpus[np.newaxis, :]).tocsr() @ counts.matrix).toarray() if keys else None
     rows = []
     for i, key in enumerate(keys):
-        member = np.asarray(g[i].todense()).ravel() * in_corpus
-        y_group = np.asarray(counts.matrix.T @ member).ravel()
+        y_group = per_group[i]
         y_rest = y_corpus - y_group
         if not y_group.sum() or not y_rest.sum():
             continue
         delta, z = log_odds(y_group, y_rest)
-        order = np.lexsort((counts.vocabulary, -z))
+        order = _top(z, counts.vocabulary, n if not all_words else len(z))
         n_group, n_rest = y_group.sum(), y_rest.sum()
         taken = 0
         for j in order:
