@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from qualcode.manifest import MANIFEST_NAME, ManifestRow, read_manifest, year_from_path
 from qualcode.prepare import prepare  # noqa: F401  (re-exported: callers read one file with it)
 from qualcode.privacy.pseudonymise import NAMES_FILE
+from qualcode.search.index import index_rows, term_rows  # search: segments are indexed as they are written
 from qualcode.store import schema
 from qualcode.store.audit import record
 from qualcode.store.extraction import extraction_rows
@@ -273,6 +274,8 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
         links = _question_links(segments, ids)
         if links:
             session.execute(update(schema.Segment), links)
+    # search: terms from the worker (or analysed here for an outcome without them), in this transaction
+    index_rows(session, term_rows(zip(ids, (s.text for s in segments)), outcome.search_terms))
     session.add_all(extraction_rows(document_id, doc))  # tables with their cells, OCR'd pages
     if prepared.pseudonyms:
         session.execute(insert(schema.Pseudonym), [dict(document_id=document_id, placeholder=p, kind=k, original=o)

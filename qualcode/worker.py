@@ -61,6 +61,7 @@ class Outcome:
     prepared: "Prepared | None" = None
     suggestions: "list[list[MachineCoding]] | None" = None  # per codable segment, in segment order
     reason: str = ""
+    search_terms: "list[dict] | None" = None  # per segment, its search-index columns (qualcode.search)
     pipeline: str | None = None  # the NLP pipeline that ran, for the run's record
     codebook_version: str | None = None
 
@@ -129,15 +130,19 @@ def process(job: Job) -> Outcome:
     except Exception as err:  # a bug or a truly odd file: report it, keep the batch going
         log.debug("unexpected failure reading %s", job.path, exc_info=True)
         return Outcome(reason=_one_line(f"could not read the file ({type(err).__name__}: {err})"))
+    from qualcode.search.index import segment_terms
+
+    terms = segment_terms(s.text for s in prepared.segments)  # the writer only inserts them
     coder = _CODER
     if coder is None:
-        return Outcome(prepared)
+        return Outcome(prepared, search_terms=terms)
     try:
         suggestions = coder.suggest([s.text for s in prepared.segments if s.codable])
     except Exception as err:
         log.debug("unexpected failure coding %s", job.path, exc_info=True)
         return Outcome(reason=_one_line(f"could not code the text ({type(err).__name__}: {err})"))
-    return Outcome(prepared, suggestions, pipeline=coder.pipeline, codebook_version=coder.codebook.version)
+    return Outcome(prepared, suggestions, search_terms=terms, pipeline=coder.pipeline,
+                   codebook_version=coder.codebook.version)
 
 
 def _one_line(text: str) -> str:

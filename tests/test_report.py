@@ -60,7 +60,8 @@ def test_guard_finds_external_resources():
 def test_html_has_every_section_charts_and_citations(html):
     doc = lxml.html.fromstring(html)
     ids = {el.get("id") for el in doc.iter("section")}
-    assert ids == {"oversikt", "tema", "kommuner", "kode-dokument", "samforekomst", "fullstendighet", "ar", "sitater"}
+    assert ids == {"oversikt", "tema", "kommuner", "kode-dokument", "samforekomst", "fullstendighet", "ar", "sitater",
+                   "ord"}
     assert doc.get("lang") == "nb"
     assert len(doc.xpath("//svg")) >= 5  # themes, codes, places, co-occurrence, completeness, years
     footers = [f.text_content() for f in doc.xpath("//blockquote/footer")]

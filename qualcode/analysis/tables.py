@@ -31,6 +31,9 @@ HEADERS = {
     "to_segments": "segmenter etter", "from_share": "andel før (%)", "to_share": "andel etter (%)",
     "change": "endring (%-poeng)", "status": "status", "coded_segments": "kodede segmenter",
     "in_scope": "segmenter i grunnlaget", "text": "tekst", "pages": "sider", "value": "verdi", "measure": "mål",
+    # word tables (qualcode.search.frequencies)
+    "rank": "nr", "word": "ord", "count": "antall", "per_1000": "per 1000 ord", "rest_per_1000": "resten per 1000 ord",
+    "log_odds": "log-odds", "z": "z",
 }
 COUNTS_NOTE = " I parentes: segmenter med temaet av segmentene i grunnlaget for gruppen."
 SOURCE_NAMES = {"reviewer": "bekreftet", "rule": "maskin (regel)", "model": "maskin (modell)",
@@ -137,6 +140,9 @@ def report_tables(data: AnalysisData, skip: frozenset[str] = frozenset()) -> lis
     ]
     if "kodinger" not in skip:
         tables.append(Table("kodinger", "Alle kodinger", codings_table(data), sheet="Kodinger"))
+    from qualcode.search.frequencies import word_tables  # search: word frequencies and distinguishing words
+
+    tables += word_tables(data)
     return tables
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from qualcode.app import proposals_panel  # search: pattern proposals saved from Søk
 from qualcode.app.escape import md as md_escape
-from qualcode.formats import integer
 from qualcode.app.widgets import code_label, flash, show_flash
+from qualcode.formats import integer
 from qualcode.coding.codebook import DEFAULT_PATH, CodebookError
 from qualcode.review.progress import code_counts
 
@@ -239,6 +240,7 @@ def _edit(ctx, book) -> None:
     from qualcode.review.codebook_edit import code_yaml
 
     code_id = st.selectbox("Kode", book.code_ids, format_func=lambda c: code_label(book, c), key="cb_code")
+    proposals_panel.render(ctx, code_id)  # search: pattern proposals saved from Søk
     key = f"cb_yaml_{book.version}_{code_id}"
     if key not in st.session_state:
         st.session_state[key] = code_yaml(book, code_id)

@@ -15,6 +15,7 @@ PAGES = [
     ("oversikt.py", "Oversikt", ":material/dashboard:", "oversikt"),
     ("importer.py", "Import", ":material/upload_file:", "import"),
     ("gjennomgang.py", "Gjennomgang", ":material/rate_review:", "gjennomgang"),
+    ("sok.py", "Søk", ":material/search:", "sok"),  # search: corpus search, word frequencies, new codes
     ("kodebok.py", "Kodebok", ":material/menu_book:", "kodebok"),
     ("analyse.py", "Analyse", ":material/insights:", "analyse"),
     ("reliabilitet.py", "Reliabilitet", ":material/balance:", "reliabilitet"),

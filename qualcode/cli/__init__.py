@@ -12,6 +12,7 @@ from qualcode.cli import meta_cmds  # noqa: E402,F401  meta
 from qualcode.cli import codebook_cmds  # noqa: E402,F401  codebook list|add|rename|move|merge|delete|undo|recode
 from qualcode.cli import app_cmds  # noqa: E402,F401  app
 from qualcode.cli import analysis_cmds  # noqa: E402,F401  report, export, import
+from qualcode.cli import search_cmds  # noqa: E402,F401  search, words, discover
 
 
 def main() -> None:

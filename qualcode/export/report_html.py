@@ -20,6 +20,7 @@ from qualcode.analysis.frame import AnalysisData
 from qualcode.analysis.tables import SOURCE_NAMES, Table, report_tables
 from qualcode.export.svg import chart_svg
 from qualcode.files import write_text_atomic
+from qualcode.search.charts import word_bars
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).with_name("templates")
@@ -111,6 +112,9 @@ def render_report(data: AnalysisData, *, title: str = "Tematisk analyse", store_
         if len(years) > 1:
             wanted["years"] = charts.years_chart
         chart = {"completeness": None, "years": None, **_charts(wanted, data)}
+    words = tables["ord-totalt"].frame  # search: word frequencies
+    chart["words"] = (_charts({"words": lambda _data: word_bars(words, "Vanligste ord i utvalget")}, data).get("words")
+                      if not words.empty else None)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["table"] = table_html

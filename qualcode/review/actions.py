@@ -221,3 +221,88 @@ def undo_last(factory, reviewer: str) -> UndoResult | None:
         record(session, reviewer, "undo", "segment", segment_id, segment_id=segment_id, codings=result.codings,
                reviews=result.reviews, codes=result.codes, review_version=version)
     return result
+
+
+@dataclass
+class BatchResult:
+    """What ``add_many`` did: the codings written, and the segments it left alone and why."""
+
+    audit_id: int | None = None
+    code: str = ""
+    codings: list[int] = field(default_factory=list)
+    segments: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)  # the reviewer had applied the code already
+    changed: list[int] = field(default_factory=list)  # changed by someone since the reviewer saw them
+    versions: dict[int, int] = field(default_factory=dict)  # segment → new review_version
+
+
+def add_many(factory, code: str, reviewer: str, versions: dict[int, int], **detail) -> BatchResult:
+    """Apply ``code`` to many segments at once (e.g. every hit of a search) in one transaction.
+
+    ``versions`` maps each segment to the review_version the reviewer saw. Segments changed
+    since are skipped (reported in ``changed``), never overwritten; segments where the
+    reviewer's latest decision already applies the code are skipped too. Every coding is
+    audited like a single "add", plus one summary row (with ``detail``, e.g. the query)
+    whose id ``undo_many`` takes.
+    """
+    reviewer = _reviewer(reviewer)
+    C = schema.Coding
+    result = BatchResult(code=code)
+    with factory.begin() as session:
+        _take_write_lock(session)
+        _check_code(session, code)
+        latest: dict[int, bool] = {}
+        ids = list(versions)
+        for start in range(0, len(ids), 500):
+            for seg, applied in session.execute(
+                    select(C.segment_id, C.applied).where(C.segment_id.in_(ids[start:start + 500]), C.code == code,
+                                                          C.source == "reviewer", C.created_by == reviewer, C.active)
+                    .order_by(C.created_at, C.id)):
+                latest[seg] = applied
+        at = utcnow()
+        for segment_id, expected in versions.items():
+            if latest.get(segment_id):
+                result.already.append(segment_id)
+                continue
+            try:
+                version = _bump(session, segment_id, expected)
+            except StaleWriteError:
+                result.changed.append(segment_id)
+                continue
+            coding = _decide(session, segment_id, code, reviewer, True, "add", version, at)
+            result.codings.append(coding.id)
+            result.segments.append(segment_id)
+            result.versions[segment_id] = version
+        entry = record(session, reviewer, "add_many", "code", code, codings=result.codings,
+                       segments=result.segments, skipped_changed=result.changed, skipped_already=result.already,
+                       **detail)
+        session.flush()
+        result.audit_id = entry.id
+    return result
+
+
+def undo_many(factory, audit_id: int, reviewer: str) -> UndoResult | None:
+    """Deactivate what one ``add_many`` wrote (those of its codings still active); None if nothing is left."""
+    reviewer = _reviewer(reviewer)
+    C = schema.Coding
+    with factory.begin() as session:
+        _take_write_lock(session)
+        entry = session.get(schema.AuditEntry, audit_id)
+        if entry is None or entry.action != "add_many" or entry.actor != reviewer:
+            raise LookupError(f"no coding of many segments by {reviewer} with audit id {audit_id}")
+        ids = list((entry.detail or {}).get("codings", []))
+        codings = []
+        for start in range(0, len(ids), 500):
+            codings += session.scalars(select(C).where(C.id.in_(ids[start:start + 500]), C.active)).all()
+        if not codings:
+            return None
+        table = schema.Segment.__table__
+        result = UndoResult(codings[0].segment_id, [c.id for c in codings], [], [entry.entity_id or ""])
+        for coding in codings:
+            coding.active = False
+            session.execute(update(table).where(table.c.id == coding.segment_id)
+                            .values(review_version=table.c.review_version + 1))
+            record(session, reviewer, "undo", "segment", coding.segment_id, segment_id=coding.segment_id,
+                   codings=[coding.id], reviews=[], codes=[coding.code], batch=audit_id)
+        record(session, reviewer, "undo_many", "code", entry.entity_id, batch=audit_id, codings=result.codings)
+    return result

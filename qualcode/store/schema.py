@@ -275,3 +275,39 @@ class OcrPage(Base):
     confidence: Mapped[float] = mapped_column(Float)
     words: Mapped[int] = mapped_column(Integer, default=0)
     engine: Mapped[str] = mapped_column(String(80))
+
+
+class SearchTerms(Base):
+    """A segment's words as search sees them (``qualcode.search.terms``): lemmas and compound heads,
+    one per word in order (phrases and NEAR work on them), longer heads and other compound parts.
+
+    The full-text index is built on this table: SQLite FTS5 (``search_fts``, kept in step by
+    triggers) or a PostgreSQL GIN index; both are created in migration 0008.
+    """
+
+    __tablename__ = "search_terms"
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)  # the analyser that wrote the row (terms.ANALYSER_VERSION)
+    lemmas: Mapped[str] = mapped_column(Text, default="")
+    heads: Mapped[str] = mapped_column(Text, default="")
+    tails: Mapped[str] = mapped_column(Text, default="")
+    parts: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchProposal(Base):
+    """A saved search offered as patterns for a code; the codebook editor accepts or dismisses it (0008)."""
+
+    __tablename__ = "search_proposals"
+    __table_args__ = (Index("ix_search_proposals_code_status", "code", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)  # search options (compound parts, filters)
+    patterns: Mapped[list] = mapped_column(JSON, default=list)  # codebook pattern entries derived from the query
+    hits: Mapped[int] = mapped_column(Integer, default=0)  # segments the search found when it was saved
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | accepted | dismissed
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

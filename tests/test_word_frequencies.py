@@ -1,0 +1,136 @@
+"""Word frequencies and distinguishing words: hand-computed values, stop words, and the report's tables."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fixtures.search_corpus import build_search_store
+from qualcode.search.frequencies import PRIOR, Counts, content_words, distinguishing, groups_of, top_words
+from qualcode.search.stopwords import stop_words
+
+# four segments, two groups; "og" is a stop word, "2024" a number
+LEMMAS = {1: ["barn", "skole", "skole", "og"], 2: ["barn", "barnehage"], 3: ["tiltak", "barn", "2024"],
+          4: ["tiltak", "tiltak", "ventetid"]}
+GROUPS = {"A": [1, 2], "B": [3, 4]}
+
+
+@pytest.fixture
+def counts() -> Counts:
+    return Counts.build(list(LEMMAS), LEMMAS.values())
+
+
+def test_stop_words_cover_bokmal_and_nynorsk_but_keep_domain_nouns():
+    stop = stop_words()
+    assert {"og", "ikke", "hvordan", "ikkje", "korleis", "eg", "berre", "kva"} <= stop
+    assert not {"mål", "leder", "barn", "tiltak", "kontakt", "tid"} & stop
+    assert content_words(["og", "barn", "2024", "x", "ikkje", "mål"]) == ["barn", "mål"]
+
+
+def test_most_frequent_words_per_group(counts):
+    table = top_words(counts, GROUPS, n=3)
+    rows = [tuple(r) for r in table[["group", "rank", "word", "count", "per_1000", "segments"]].itertuples(index=False)]
+    assert rows == [
+        ("A", 1, "barn", 2, 400.0, 2), ("A", 2, "skole", 2, 400.0, 1), ("A", 3, "barnehage", 1, 200.0, 1),
+        ("B", 1, "tiltak", 3, 600.0, 2), ("B", 2, "barn", 1, 200.0, 1), ("B", 3, "ventetid", 1, 200.0, 1),
+    ]
+
+
+def _hand_z(y_g: int, y_r: int, n_g: int, n_r: int, y_w: int, n: int) -> tuple[float, float]:
+    a0 = PRIOR
+    alpha = a0 * y_w / n
+    delta = math.log((y_g + alpha) / (n_g + a0 - y_g - alpha)) - math.log((y_r + alpha) / (n_r + a0 - y_r - alpha))
+    return delta, delta / math.sqrt(1 / (y_g + alpha) + 1 / (y_r + alpha))
+
+
+def test_distinguishing_words_are_log_odds_z_against_the_rest(counts):
+    table = distinguishing(counts, GROUPS, n=10, all_words=True)
+    a = table[table["group"] == "A"].set_index("word")
+    # group A has 5 words (barn 2, skole 2, barnehage 1), the rest 5 (tiltak 3, barn 1, ventetid 1); n = 10
+    for word, y_g, y_r, y_w in (("skole", 2, 0, 2), ("barn", 2, 1, 3), ("tiltak", 0, 3, 3)):
+        delta, z = _hand_z(y_g, y_r, 5, 5, y_w, 10)
+        assert a.loc[word, "log_odds"] == pytest.approx(delta, abs=1e-3)
+        assert a.loc[word, "z"] == pytest.approx(z, abs=0.01)
+    assert list(a.index[:2]) == ["skole", "barnehage"] and a.index[-1] == "tiltak"
+    assert a.loc["skole", "per_1000"] == 400.0 and a.loc["skole", "rest_per_1000"] == 0.0
+    assert distinguishing(counts, GROUPS, n=10).empty  # four segments prove nothing at z > 1.96
+
+
+def test_a_strong_difference_is_significant():
+    docs = {i: ["fosterhjem", "barn"] for i in range(40)} | {i: ["rus", "barn"] for i in range(40, 80)}
+    counts = Counts.build(list(docs), docs.values())
+    table = distinguishing(counts, {"fosterhjem": range(40), "rus": range(40, 80)})
+    assert list(zip(table["group"], table["word"])) == [("fosterhjem", "fosterhjem"), ("rus", "rus")]
+    assert (table["z"] > 1.96).all()
+
+
+def test_groups_from_the_analysis_follow_codes_and_places(tmp_path):
+    from qualcode.analysis.frame import load
+    from qualcode.store import session_factory
+
+    db = str(tmp_path / "store.db")
+    ids = build_search_store(db)
+    data = load(session_factory(db), include_machine=True)
+    themes, corpus = groups_of(data, "theme")
+    assert themes["Begreper"] == [ids["c0"]]  # machine suggestion on an unreviewed segment
+    assert sorted(themes["Forebyggingsnivå"]) == [ids["a1"]]
+    places, everything = groups_of(data, "place")
+    assert sorted(places) == ["Askvik kommune", "Bøfjord kommune"]
+    assert ids["b0"] not in everything  # the interviewer's question is not counted
+
+
+def test_word_tables_reach_the_report_and_the_workbook(tmp_path):
+    import openpyxl
+
+    from qualcode.analysis.frame import load
+    from qualcode.analysis.tables import report_tables
+    from qualcode.export.report_html import render_report
+    from qualcode.export.report_tables import write_xlsx
+    from qualcode.store import session_factory
+
+    db = str(tmp_path / "store.db")
+    build_search_store(db)
+    data = load(session_factory(db), include_machine=True)
+    tables = {t.key: t for t in report_tables(data)}
+    per_place = tables["ord-per-kommune"].frame
+    bofjord = per_place[per_place["place"] == "Bøfjord kommune"]
+    assert tuple(bofjord.iloc[0][["word", "count", "segments"]]) == ("skole", 2, 2)
+    html = render_report(data)
+    assert 'id="ord"' in html and "Kjennetegnende ord per kommune" in html and "<svg" in html.split('id="ord"')[1]
+    path = write_xlsx(data, tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["Ord per kommune"]
+    assert [c.value for c in sheet[1]] == ["kommune", "nr", "ord", "antall", "per 1000 ord", "segmenter"]
+    assert {"Ord totalt", "Ord per tema", "Kjennetegn per tema", "Kjennetegn per kommune"} <= set(book.sheetnames)
+
+
+@pytest.mark.parametrize("by", ["theme", "code", "place", "year", "doc_type"])
+@pytest.mark.parametrize("include_machine", [False, True])
+def test_groups_from_the_store_equal_those_of_the_analysis(tmp_path, by, include_machine):
+    """The word frequencies' light SQL grouping means what the analysis frame means."""
+    from fixtures.store import build_store
+    from qualcode.analysis.frame import load
+    from qualcode.search.frequencies import groups_from_store
+    from qualcode.store import session_factory
+
+    db = str(tmp_path / "store.db")
+    build_store(db)
+    factory = session_factory(db)
+    data = load(factory, include_machine=include_machine)
+    with factory() as session:
+        groups, corpus = groups_from_store(session, by, include_machine=include_machine)
+    expected_groups, expected_corpus = groups_of(data, by)
+    assert list(groups) == list(expected_groups)
+    assert {k: sorted(v) for k, v in groups.items()} == {k: sorted(v) for k, v in expected_groups.items()}
+    assert sorted(corpus) == sorted(expected_corpus)
+    with factory() as session:
+        narrowed, _ = groups_from_store(session, by, include_machine=include_machine, years=(2025,))
+    expected, _ = groups_of(data.filter(years=[2025]), by)
+    assert {k: sorted(v) for k, v in narrowed.items()} == {k: sorted(v) for k, v in expected.items() if v}
+
+
+def test_words_outside_the_compared_segments_get_no_score(counts):
+    """A corpus narrower than the counts (a filtered selection) leaves some words unseen: 0, never NaN."""
+    table = distinguishing(counts, {"A": [1]}, corpus=[1, 2], n=10, all_words=True)
+    assert table["z"].notna().all()
+    assert set(table.loc[table["word"].isin(["tiltak", "ventetid"]), "z"]) == {0.0}
