@@ -155,7 +155,7 @@ def test_hits_come_in_document_order_with_the_matching_words_marked(store):
     first = result.hits[0]
     assert [first.text[a:b] for a, b in first.spans] == ["foreldreveiledningen"]
     assert first.kwic() == ("Kommunen tilbyr ", "foreldreveiledningen", " ICDP til alle familier.")
-    assert first.citation == "Askvik kommune 2024 (plan), s. 1, segment 2"
+    assert first.citation == "Askvik 2024 plan, §2 · s. 1"
     assert result.documents == 3 and result.versions[first.segment_id] == 0
 
 

@@ -12,7 +12,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import func, select
 
-from qualcode.app.widgets import code_label, flash, number, show_flash, text_box
+from qualcode.app.escape import md
+from qualcode.app.widgets import code_label, flash, show_flash, text_box
+from qualcode.formats import number
 from qualcode.search.query import QueryError
 from qualcode.search.search import Filters, SearchResult
 from qualcode.store import schema
@@ -183,13 +185,13 @@ def hits_frame(result: SearchResult, width: int = KWIC_WIDTH) -> pd.DataFrame:
 
 def _results(ctx, state: SearchState) -> None:
     result = state.result
-    where = f" · {state.filters.describe()}" if state.filters.describe() else ""
+    where = f" · {md(state.filters.describe())}" if state.filters.describe() else ""
     seconds = number(result.seconds, 2)
     if not result.total:
-        st.info(f"Ingen treff på {result.query}{where}. Prøv ord* for andre endelser, eller slå på «inne i "
+        st.info(f"Ingen treff på «{md(result.query)}»{where}. Prøv ord* for andre endelser, eller slå på «inne i "
                 f"sammensatte ord» under Filtre og valg.")
         return
-    st.markdown(f"**{result.total} treff** i {result.documents} dokument(er) på `{result.query}`{where} "
+    st.markdown(f"**{result.total} treff** i {result.documents} dokument(er) på «{md(result.query)}»{where} "
                 f"({seconds} s)" + (f" – viser de første {SHOWN}" if result.total > SHOWN else ""))
     frame = hits_frame(result)
     styled = frame.style.set_properties(subset=["treff"], **{"background-color": "#ffe08a", "font-weight": "bold"})
@@ -217,25 +219,11 @@ def _show_hit(ctx, result: SearchResult, selected: list[int]) -> None:
                           format_func=lambda s: f"{by_id[s].citation}: {by_id[s].kwic(30)[1]}")
     hit = by_id[chosen]
     text_box(hit.text, [(a, b, "treff") for a, b in hit.spans], label=hit.citation)
-    if st.button("Åpne i Gjennomgang", key="sok_open", disabled=not ctx.reviewer,
-                 help=None if ctx.reviewer else "Skriv navnet ditt til venstre først."):
-        open_in_review(ctx, chosen)
-
-
-def open_in_review(ctx, segment_id: int) -> None:
-    """Show the segment next in the reviewer's queue (the review page's own state) and go there."""
-    from qualcode.app import queue_state
     from qualcode.app.main import PAGES_DIR
-    from qualcode.app.ranking import ranking_for
-    from qualcode.review.queue import Filters as QueueFilters
 
-    ss = st.session_state
-    filters = QueueFilters(document_id=ss.get("f_document"), code=ss.get("f_code"), status=ss.get("f_status", "todo"),
-                           band=ss.get("f_band"), reviewer=ctx.reviewer)
-    with ctx.factory() as session:
-        queue_state.ensure(session, ctx.codebook, filters, ss.get("f_order", "al"), ranker=ranking_for(ctx.db).items)
-    queue_state.show(segment_id)
-    st.switch_page(str(PAGES_DIR / "gjennomgang.py"))
+    # the same link as everywhere (Analyse, quotes): /gjennomgang?segment=ID opens it there
+    st.page_link(str(PAGES_DIR / "gjennomgang.py"), label="Åpne i Gjennomgang", icon=":material/rate_review:",
+                 query_params={"segment": str(int(chosen))})
 
 
 def _code_panel(ctx, state: SearchState, selected: list[int]) -> None:
@@ -356,9 +344,9 @@ def _discover_view(ctx) -> None:
     st.markdown(f"**{len(discovery.groups)} grupper** blant {discovery.segments} segmenter "
                 f"({number(discovery.seconds, 1)} s)")
     for group in discovery.groups:
-        with st.expander(f"Gruppe {group.number} · {group.size} segmenter · {', '.join(group.words[:6])}",
+        with st.expander(f"Gruppe {group.number} · {group.size} segmenter · {md(', '.join(group.words[:6]))}",
                          expanded=group.number == 1):
-            st.markdown("**Kjennetegnende ord:** " + ", ".join(group.words))
+            st.markdown("**Kjennetegnende ord:** " + md(", ".join(group.words)))
             for s in group.typical:
                 text_box(texts[s], label=citations[s])
             _new_code_form(ctx, group, texts)

@@ -74,7 +74,9 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
     from qualcode.pipeline import Coding, finish_run, start_run
 
     files, _ = discover(paths)
-    factory = _open_store(db)
+    from qualcode.store import session_factory
+
+    factory = session_factory(db)  # a second process creating the same new store waits (store.db.migrate)
     run = start_run(factory, command, code=code)
     results: list = []
     with _progress() as bar, _term_as_interrupt():
@@ -100,23 +102,6 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
         err_console.print(f"Coded with NLP pipeline {run.nlp_pipeline}; codebook {run.codebook_version}; {model}",
                           soft_wrap=True, highlight=False)
     return results
-
-
-def _open_store(db: str, attempts: int = 10):
-    """The store's session factory; waits while another qualcode process creates the same new store."""
-    import time
-
-    from sqlalchemy.exc import OperationalError
-
-    from qualcode.store import session_factory
-
-    for attempt in range(attempts):
-        try:
-            return session_factory(db)
-        except OperationalError as err:
-            if "already exists" not in str(err) or attempt == attempts - 1:
-                raise UserError(f"cannot open the store {display_name(db)}: {str(err.orig).splitlines()[0]}") from None
-            time.sleep(0.5 + attempt * 0.5)  # the other process is creating the tables: let it finish
 
 
 @contextmanager

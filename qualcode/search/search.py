@@ -67,7 +67,10 @@ class Hit:
 
     @property
     def citation(self) -> str:
-        return f"{self.document}, {self.pages}, segment {self.seq + 1}"
+        """«Fjordvik 2024 plan, §12 · s. 5»: the segment named as everywhere (qualcode.formats)."""
+        from qualcode.formats import segment_ref
+
+        return f"{segment_ref(self.place, self.year, self.doc_type, self.seq, self.file_name)} · {self.pages}"
 
     def kwic(self, width: int = CONTEXT) -> tuple[str, str, str]:
         """(left context, keyword, right context) around the first match, on one line."""

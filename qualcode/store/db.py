@@ -66,7 +66,9 @@ def migrate(engine: Engine, shown: str | None = None) -> None:
     """Upgrade the schema to the newest migration (a no-op when current).
 
     A database with tables but no qualcode revision, or with a revision this qualcode
-    does not know (made by a newer version), is refused rather than changed.
+    does not know (made by a newer version), is refused rather than changed. The upgrade
+    holds the write lock from the first look to the commit, so two processes creating the
+    same new store wait for each other instead of seeing each other's half-made tables.
     """
     shown = shown or display_name(engine.url.render_as_string(hide_password=True))
     cfg = _alembic_config()
@@ -74,24 +76,33 @@ def migrate(engine: Engine, shown: str | None = None) -> None:
     head = scripts.get_current_head()
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            tables = set(inspect(conn).get_table_names())
+            if _revision(conn, scripts, shown) == head:
+                return
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":  # pysqlite runs DDL outside transactions unless told
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if _revision(conn, scripts, shown) != head:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            conn.commit()
     except OperationalError as err:
         raise StoreError(f"cannot open the store {shown}: {_first_line(err)}") from None
     except DatabaseError as err:
         raise NotAStoreError(f"{shown} is not a qualcode store ({_first_line(err)})") from None
+
+
+def _revision(conn, scripts: ScriptDirectory, shown: str) -> str | None:
+    """The store's revision; refuses a database that is someone else's or from a newer qualcode."""
+    current = MigrationContext.configure(conn).get_current_revision()
+    tables = set(inspect(conn).get_table_names())
     if current is None and tables - {"alembic_version"}:
-        raise NotAStoreError(f"{shown} is not a qualcode store (it holds other tables, e.g. {sorted(tables)[0]})")
-    if current == head:
-        return
+        raise NotAStoreError(f"{shown} is not a qualcode store (it holds other tables, e.g. {sorted(tables - {'alembic_version'})[0]})")
     if current is not None:
         try:
             scripts.get_revision(current)
         except CommandError:
             raise NotAStoreError(f"{shown} was made by a newer qualcode (schema {current}); upgrade qualcode") from None
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    return current
 
 
 def _first_line(err: Exception) -> str:
