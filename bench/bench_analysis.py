@@ -3,7 +3,7 @@
 
 Builds (once, cached) a synthetic store the size of a year of prevention plans - 360
 documents and ~105,000 segments with ~215,000 rule codings - by copying the demo
-corpus's documents, segments and codings through the store API (SQLAlchemy Core bulk
+corpus's documents, segments, codings and search terms through the store API (SQLAlchemy Core bulk
 inserts), renamed to many municipalities, and has 2 % of the segments reviewed. Then times:
 
 - `load()` of the analysis frames (confirmed codings, and with machine codings);
@@ -45,6 +45,7 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
         segs = s.execute(select(schema.Segment.__table__).order_by(schema.Segment.id)).mappings().all()
         cods = s.execute(select(schema.Coding.__table__)).mappings().all()
         books = s.execute(select(schema.CodebookVersion.__table__)).mappings().all()
+        terms = {t["segment_id"]: t for t in s.execute(select(schema.SearchTerms.__table__)).mappings()}
         codes = s.execute(select(schema.Code.__table__)).mappings().all()
     by_doc: dict[int, list] = {}
     for seg in segs:
@@ -60,7 +61,7 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
         s.execute(insert(T.Code.__table__), [dict(c) for c in codes])
     next_doc, next_seg, next_cod, next_rev = 1, 1, 1, 1
     for copy in range(copies):
-        doc_rows, seg_rows, cod_rows, rev_rows = [], [], [], []
+        doc_rows, seg_rows, cod_rows, rev_rows, term_rows = [], [], [], [], []
         for doc in docs:
             row = dict(doc, id=next_doc, content_hash=f"{doc['content_hash'][:40]}-{copy}",
                        municipality=f"Kommune {copy:03d}", file_name=f"k{copy:03d}-{doc['file_name']}", run_id=None,
@@ -70,6 +71,8 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
             for _ in range(repeat):
                 for seg in by_doc.get(doc["id"], []):
                     seg_rows.append(dict(seg, id=next_seg, document_id=next_doc, seq=seq, context_segment_id=None))
+                    if seg["id"] in terms:  # the search index, as a run writes it
+                        term_rows.append(dict(terms[seg["id"]], segment_id=next_seg))
                     for c in cods_by_seg.get(seg["id"], []):
                         cod_rows.append(dict(c, id=next_cod, segment_id=next_seg))
                         next_cod += 1
@@ -92,6 +95,8 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
             s.execute(insert(T.Coding.__table__), cod_rows)
             if rev_rows:
                 s.execute(insert(T.SegmentReview.__table__), rev_rows)
+            if term_rows:
+                s.execute(insert(T.SearchTerms.__table__), term_rows)
     factory.kw["bind"].dispose()
 
 

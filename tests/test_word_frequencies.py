@@ -134,3 +134,35 @@ def test_words_outside_the_compared_segments_get_no_score(counts):
     table = distinguishing(counts, {"A": [1]}, corpus=[1, 2], n=10, all_words=True)
     assert table["z"].notna().all()
     assert set(table.loc[table["word"].isin(["tiltak", "ventetid"]), "z"]) == {0.0}
+
+
+def test_the_report_counts_words_from_the_index_when_it_is_complete(tmp_path):
+    """The report reads a complete search index instead of lemmatising every text again, with the same
+    counts; a store whose index lacks segments is analysed from the texts."""
+    from sqlalchemy import delete
+
+    from qualcode.analysis.frame import load
+    from qualcode.search import frequencies
+    from qualcode.store import schema, session_factory
+
+    from qualcode.search.index import index_missing
+
+    db = str(tmp_path / "store.db")
+    build_search_store(db)
+    assert index_missing(session_factory(db))  # as `qualcode run` or the Søk page leaves it
+    data = load(db, include_machine=True)
+    assert data.store and data.store.endswith("store.db")
+    seg = data.segments[data.segments["codable"]]
+    from_texts = Counts.build(seg["segment_id"].tolist(), frequencies.lemma_lists_from_texts(seg["text"]))
+    from_index = frequencies.counts_of(data)
+    assert from_index is frequencies.store_counts(session_factory(db)())  # the cached index matrix
+
+    def per_segment(counts: Counts, ids) -> dict:
+        rows = counts.matrix[counts.rows(ids)]
+        return {i: {counts.vocabulary[j]: int(v) for j, v in zip(r.indices, r.data)} for i, r in zip(ids, rows)}
+
+    ids = seg["segment_id"].tolist()
+    assert per_segment(from_index, ids) == per_segment(from_texts, ids)
+    with session_factory(db).begin() as s:
+        s.execute(delete(schema.SearchTerms).where(schema.SearchTerms.segment_id == ids[0]))
+    assert frequencies.counts_of(data) is not frequencies.store_counts(session_factory(db)())

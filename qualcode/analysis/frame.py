@@ -60,6 +60,8 @@ class AnalysisData:
     segments: pd.DataFrame
     codes: pd.DataFrame
     include_machine: bool = False
+    # where the data was read from (a store URL), so word counts can come from its search index
+    store: str | None = field(default=None, compare=False, repr=False)
     # tables several views and the report share, computed once per (filtered) data set
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -119,6 +121,7 @@ def load(store, *, include_machine: bool = False) -> AnalysisData:
         segments = _segments(session)
         labels = reviewed_labels(session)
         machine = _machine_codings(session) if include_machine else None
+        where = session.get_bind().url.render_as_string(hide_password=False)
     segments["labelled"] = segments["segment_id"].isin(labels.keys())
     segments["in_scope"] = segments["labelled"] | (segments["codable"] if include_machine else False)
     rows = [(seg, code, "reviewer") for seg, found in labels.items() for code in found]
@@ -136,7 +139,7 @@ def load(store, *, include_machine: bool = False) -> AnalysisData:
     codings["_rank"] = codings["code"].map(rank).fillna(10**6)
     codings = (codings.sort_values(["place", "year", "document_id", "seq", "_rank", "code"])
                .drop(columns="_rank")[CODING_COLUMNS].reset_index(drop=True))
-    return AnalysisData(codings, segments[SEGMENT_COLUMNS], codes, include_machine)
+    return AnalysisData(codings, segments[SEGMENT_COLUMNS], codes, include_machine, store=where)
 
 
 def load_codes(session: Session) -> pd.DataFrame:

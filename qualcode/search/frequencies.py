@@ -220,9 +220,17 @@ def store_counts(session) -> Counts:
 
 
 def counts_of(data: "AnalysisData", session=None) -> Counts:
-    """Word counts of the data's segments: from the index when a session is given, else analysed now."""
+    """Word counts of the data's segments: from the store's search index when it is complete
+    (a matrix read, not a pass of the lemmatiser over 100,000 texts), else analysed now."""
     if session is not None:
         return store_counts(session)
+    if data.store:
+        from qualcode.search.index import missing_count
+        from qualcode.store import session_factory
+
+        with session_factory(data.store)() as indexed:
+            if not missing_count(indexed):
+                return store_counts(indexed)
     seg = data.segments[data.segments["codable"]]
     return Counts.build(seg["segment_id"].tolist(), lemma_lists_from_texts(seg["text"]))
 
