@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from sqlalchemy import delete, func, select, text
 
-from fixtures.search_corpus import build_search_store
+from fixtures.search_corpus import build_indexed_search_store, build_search_store
 from qualcode.search.backends import PG_VECTOR, fts5_expression, tsquery
-from qualcode.search.index import index_missing, missing_count
+from qualcode.search.index import missing_count
 from qualcode.search.query import And, Near, Not, Or, Phrase, QueryError, Word, parse, to_text
 from qualcode.search.search import Filters, match_spans, search
 from qualcode.search.terms import candidates, index_text, split_compound, term
@@ -20,10 +20,7 @@ from qualcode.store import schema, session_factory
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> tuple[str, dict[str, int]]:
     db = str(tmp_path_factory.mktemp("search") / "template.db")
-    ids = build_search_store(db)
-    index_missing(session_factory(db))
-    session_factory(db).kw["bind"].dispose()
-    return db, ids
+    return db, build_indexed_search_store(db)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from fixtures.search_corpus import build_search_store
-from qualcode.search.index import index_missing
+from fixtures.search_corpus import build_indexed_search_store
+from test_app import _app as open_app
 from qualcode.store import schema, session_factory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,10 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> tuple[str, dict[str, int]]:
     db = str(tmp_path_factory.mktemp("search-app") / "template.db")
-    ids = build_search_store(db)
-    index_missing(session_factory(db))
-    session_factory(db).kw["bind"].dispose()
-    return db, ids
+    return db, build_indexed_search_store(db)
 
 
 @pytest.fixture
@@ -36,13 +33,7 @@ def store(template, tmp_path, monkeypatch) -> tuple[str, dict[str, int]]:
 
 
 def _app(reviewer: str | None = "Kari", page: str = "sok", **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    if reviewer:
-        at.session_state["reviewer"] = reviewer
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(f"qualcode/app/pages/{page}.py").run()
+    at = open_app(page, reviewer, **state)
     _ok(at)
     return at
 

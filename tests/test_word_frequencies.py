@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from fixtures.search_corpus import build_search_store
+from fixtures.search_corpus import build_indexed_search_store, build_search_store
 from qualcode.search.frequencies import PRIOR, Counts, content_words, distinguishing, groups_of, top_words
 from qualcode.search.stopwords import stop_words
 
@@ -145,11 +145,8 @@ def test_the_report_counts_words_from_the_index_when_it_is_complete(tmp_path):
     from qualcode.search import frequencies
     from qualcode.store import schema, session_factory
 
-    from qualcode.search.index import index_missing
-
     db = str(tmp_path / "store.db")
-    build_search_store(db)
-    assert index_missing(session_factory(db))  # as `qualcode run` or the Søk page leaves it
+    build_indexed_search_store(db)
     data = load(db, include_machine=True)
     assert data.store and data.store.endswith("store.db")
     seg = data.segments[data.segments["codable"]]

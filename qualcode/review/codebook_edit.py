@@ -16,10 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from qualcode.coding.codebook import CODE_ID, Codebook, CodebookError
+from qualcode.coding.codebook import CODE_ID, SAFE_LOADER, Codebook, CodebookError, parse_yaml_mapping
 
 THEME_ID = re.compile(r"^[a-z]+$")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PLAIN = re.compile(r"[^\W\d_][\w .,()«»/'–-]*")
 
 
@@ -44,7 +43,7 @@ class _Item:
 
 def _compose(text: str, where: str = "codebook") -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=_LOADER)
+        return yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise CodebookError(f"{where}: not valid YAML: {exc}") from None
 
@@ -202,7 +201,7 @@ def _append_items(snippet: str, key: str, items: list) -> str:
             end -= 1
         head, value = lines[i].split(":", 1)
         if value.strip():  # a one-line (flow) list stays on its line, the items added at its end
-            current = yaml.load(value, Loader=_LOADER) or []
+            current = yaml.load(value, Loader=SAFE_LOADER) or []
             if not isinstance(current, list):
                 raise CodebookError(f"field '{key}' is not a list")
             lines[i] = f"{head}: {_flow([*current, *items])}"
@@ -366,12 +365,7 @@ def replace_code(book: Codebook | str, code_id: str, snippet: str, source: str =
     action (add, rename), so an edit can never silently replace another code.
     """
     text = book if isinstance(book, str) else book_text(book)
-    try:
-        node = yaml.load(snippet, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        raise CodebookError(f"code '{code_id}': not valid YAML: {exc}") from None
-    if not isinstance(node, dict):
-        raise CodebookError(f"code '{code_id}': expected a mapping with id, name, definition and patterns")
+    node = parse_yaml_mapping(snippet, f"code '{code_id}'", "id, name, definition and patterns")
     if str(node.get("id", "")) != code_id:
         raise CodebookError(f"code '{code_id}', field 'id': the id was changed to '{node.get('id')}'; "
                             "use «Gi nytt navn» to rename a code or «Ny kode» to add one")
