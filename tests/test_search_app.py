@@ -63,7 +63,7 @@ def test_search_shows_keyword_in_context(store):
     table = at.dataframe[0].value.data if hasattr(at.dataframe[0].value, "data") else at.dataframe[0].value
     assert list(table["treff"]) == ["foreldreveiledningen", "Veiledning", "foreldreveiledning"]
     assert list(table["segment"]) == [ids["a1"], ids["a2"], ids["c0"]]
-    assert table["kilde"].iloc[0] == "Askvik kommune 2024 (plan), s. 1, seg. 2"
+    assert table["kilde"].iloc[0] == "Askvik 2024 plan, §2 · s. 1"  # the segment named as on every page
 
 
 def test_a_query_that_cannot_be_read_is_explained(store):

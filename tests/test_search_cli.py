@@ -28,8 +28,8 @@ def test_search_prints_keyword_in_context_lines(store):
     result = run("search", "veiledning", "--db", db)
     assert result.exit_code == 0, result.output
     assert "3 segment(s) match 'veiledning'" in result.output
-    assert "foreldreveiledningen" in result.output and "Askvik kommune 2024 (plan), s. 1," in result.output
-    assert "seg. 2 [id" in result.output
+    assert "foreldreveiledningen" in result.output
+    assert "Askvik 2024 plan, §2 · s. 1 [id" in " ".join(result.output.split())  # named as everywhere
     narrowed = run("search", "veiledning", "--year", "2025", "--db", db)
     assert "1 segment(s) match" in narrowed.output
 

@@ -178,7 +178,7 @@ def hits_frame(result: SearchResult, width: int = KWIC_WIDTH) -> pd.DataFrame:
     rows = []
     for n, hit in enumerate(result.hits, start=1):
         left, keyword, right = hit.kwic(width)
-        rows.append({"nr": n, "kilde": f"{hit.document}, {hit.pages}, seg. {hit.seq + 1}", "før": left,
+        rows.append({"nr": n, "kilde": hit.citation, "før": left,
                      "treff": keyword, "etter": right, "segment": hit.segment_id})
     return pd.DataFrame(rows, columns=["nr", "kilde", "før", "treff", "etter", "segment"])
 

@@ -114,7 +114,7 @@ def _print_hits(result) -> None:
     table.add_column("context", ratio=1)
     for i, hit in enumerate(result.hits, start=1):
         left, keyword, right = hit.kwic(48)
-        table.add_row(str(i), escape(f"{hit.document}, {hit.pages}, seg. {hit.seq + 1} [id {hit.segment_id}]"),
+        table.add_row(str(i), escape(f"{hit.citation} [id {hit.segment_id}]"),
                       f"{escape(left)}[bold yellow]{escape(keyword)}[/]{escape(right)}")
     if result.hits:
         console.print(table)
