@@ -35,6 +35,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rotations", type=int, default=3)
     parser.add_argument("--first", type=int, default=0, help="number of the first rotation (to split a long run)")
+    parser.add_argument("--corpus", default="municipal",
+                        help="the reference set that plays the new corpus (e.g. ref2 to tune on, municipal to report)")
     args = parser.parse_args()
 
     import numpy as np
@@ -42,22 +44,23 @@ def main() -> int:
     from qualcode.coding.apply import current_coder
     from qualcode.coding.evaluation import score
     from qualcode.coding.features import analyse
-    from qualcode.coding.reference import load_reference, project_sets
+    from qualcode.coding.reference import load_reference, project_sets, shipped_sets
     from qualcode.coding.training import adapt
     from qualcode.coding.validation import fit_base, rule_predictions
 
     sets = project_sets()
-    if not any(s.name == "municipal" for s in sets):
-        print("skipped: ../shared/eval/municipal not found")
+    if not any(s.name == args.corpus for s in sets):
+        print(f"skipped: reference set {args.corpus} not found")
         return 0
     started = time.perf_counter()
     coder = current_coder()
     ids = coder.codebook.code_ids
-    corpus = load_reference([s for s in sets if s.name == "municipal"])
-    others = load_reference([s for s in sets if s.name != "municipal"])
-    print(f"corpus: municipal, {len(corpus)} segments in {len({r['doc'] for r in corpus})} documents; base model "
+    corpus = load_reference([s for s in sets if s.name == args.corpus])
+    others = load_reference([s for s in sets if s.name != args.corpus])
+    print(f"corpus: {args.corpus}, {len(corpus)} segments in {len({r['doc'] for r in corpus})} documents; base model "
           f"fitted on {len(others)} segments of {sorted({r['set'] for r in others})} "
           f"(the machine is shared: timings are indicative)", flush=True)
+    shipped = [r for r in load_reference(shipped_sets()) if r["set"] != args.corpus]  # never the corpus itself
     base = fit_base(coder, analyse([r["text"] for r in others], coder.rules), others)
     base.version = "bench-base"
     data = analyse([r["text"] for r in corpus], coder.rules)
@@ -91,7 +94,7 @@ def main() -> int:
             else:
                 rev = order[:n]
                 model = adapt(coder, [corpus[i]["text"] for i in rev], [set(corpus[i]["codes"]) for i in rev],
-                              [corpus[i]["doc"] for i in rev], base=base)
+                              [corpus[i]["doc"] for i in rev], base=base, reference=shipped)
             row["2 plans" if n == two_plans else f"{n} reviewed"] = kappa(model, test)
         table.append(row)
         print(f"rotation {rot}: reviewed {' → '.join(d.split(':')[1] for d in first + rest if d in reached)}; "

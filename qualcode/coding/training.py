@@ -97,11 +97,12 @@ def documents_of(session: Session, segment_ids: list[int]) -> list[int]:
 
 
 def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, seed: int = 0,
-          base: CodeModel | None | bool = True) -> CodeModel:
+          base: CodeModel | None | bool = True, reference: list[dict] | None = None) -> CodeModel:
     """A model on top of the base (or the rules, without one) that learns from these labels:
     they are weighted by REVIEW_WEIGHT; the shipped reference data and the codebook's own
     text always train; blends and thresholds are judged on these labels only. ``base``:
-    True = the shipped base model, or a given model, or None/False = the rules."""
+    True = the shipped base model, or a given model, or None/False = the rules. ``reference``:
+    the always-training records (default: the sets shipped in codebooks/reference/)."""
     from qualcode.coding.features import Analysis, analyse
     from qualcode.coding.reference import load_reference, shipped_sets
     from qualcode.coding.validation import codebook_rows
@@ -110,7 +111,7 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     data = analyse(texts, coder.rules)
     a_data, a_codes, a_w = codebook_rows(coder)
     known = set(book.code_ids)
-    reference = load_reference(shipped_sets())
+    reference = load_reference(shipped_sets()) if reference is None else reference
     if not any(c in known for r in reference for c in r["codes"]):
         reference = []  # coded with another codebook: nothing to learn for this one
     if reference:
