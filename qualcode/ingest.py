@@ -278,7 +278,7 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
     index_rows(session, term_rows(zip(ids, (s.text for s in segments)), outcome.search_terms))
     session.add_all(extraction_rows(document_id, doc))  # tables with their cells, OCR'd pages
     if prepared.pseudonyms:
-        session.execute(insert(schema.Pseudonym), [dict(document_id=document_id, placeholder=p, kind=k, original=o)
+        session.execute(insert(schema.Pseudonym.__table__), [dict(document_id=document_id, placeholder=p, kind=k, original=o)
                                                    for p, k, o in prepared.pseudonyms])
     written = 0
     if outcome.suggestions is not None and book is not None:

@@ -202,15 +202,16 @@ def write_machine_codings(session: Session, segments: list[schema.Segment],
                           suggestions: list[list[MachineCoding]], book: Codebook) -> int:
     """Insert suggestions in one batch (SQLAlchemy Core executemany), audited per source."""
     rows, per_source = [], {}
+    version, now = book.version, utcnow()  # once per batch, not per row (the version is a hash)
     for seg, found in zip(segments, suggestions):
         for mc in found:
             rows.append({"segment_id": seg.id, "code": mc.code, "source": mc.source, "applied": mc.applied,
-                         "score": mc.score, "evidence": list(mc.evidence), "codebook_version": book.version,
+                         "score": mc.score, "evidence": list(mc.evidence), "codebook_version": version,
                          "model_version": mc.model_version, "created_by": ACTORS[mc.source],
-                         "created_at": utcnow(), "active": True, "decided_by": mc.decided_by})
+                         "created_at": now, "active": True, "decided_by": mc.decided_by})
             per_source[mc.source] = per_source.get(mc.source, 0) + 1
     if rows:
-        session.execute(insert(schema.Coding), rows)
+        session.execute(insert(schema.Coding.__table__), rows)  # Core: one executemany (the ORM splits batches at every change of which values are None)
     document_id = segments[0].document_id
     record(session, ACTORS["rule"], "code", "document", document_id,
            codings=per_source.get("rule", 0), codebook_version=book.version)

@@ -292,7 +292,7 @@ def apply_model(session: Session, model: CodeModel, segments: list[schema.Segmen
                                                 schema.Coding.active).values(active=False))
     rows = _model_rows(model, coder, segments, actor, active=True)
     if rows:
-        session.execute(insert(schema.Coding), rows)
+        session.execute(insert(schema.Coding.__table__), rows)  # Core: one executemany (the ORM splits batches at every change of which values are None)
     record(session, actor, "code", "model", model.version, segments=len(segments), codings=len(rows),
            first_segment=ids[0], document_ids=sorted({s.document_id for s in segments}))
     return len(rows)
@@ -325,7 +325,7 @@ def recode_store(factory, model: CodeModel, coder, *, actor: str = MODEL_ACTOR) 
         rows = _model_rows(model, coder, segs, actor, active=False)  # coded outside any write transaction
         if rows:
             with factory.begin() as session:
-                session.execute(insert(schema.Coding), rows)
+                session.execute(insert(schema.Coding.__table__), rows)  # Core: one executemany (the ORM splits batches at every change of which values are None)
         written += len(rows)
     switch_over(factory, model.version, ids, actor=actor, codings=written)
     return written
