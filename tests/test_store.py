@@ -119,3 +119,24 @@ def test_a_plain_postgresql_url_uses_psycopg_3():
 
     assert database_url("postgresql://kari@h/q") == "postgresql+psycopg://kari@h/q"
     assert database_url("postgresql+psycopg2://kari@h/q") == "postgresql+psycopg2://kari@h/q"
+
+
+def test_the_head_revision_from_file_names_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    from qualcode.store.db import _alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def test_opening_a_current_store_does_not_import_alembic(sqlite_db):
+    """Every command opens the store; when its schema is current that costs a query, not Alembic's import."""
+    import subprocess
+    import sys
+
+    get_engine(sqlite_db).dispose()  # made and migrated by the fixture
+    probe = ("import sys; from qualcode.store import session_factory; "
+             "session_factory(sys.argv[1])().close(); print('alembic' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe, sqlite_db], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from qualcode.coding.codebook import Codebook
-from qualcode.coding.model import rule_prior
+from qualcode.coding.scores import rule_prior
 from qualcode.store import schema
 
 RARE_BONUS = 1.0  # a code with no confirmed positives weighs 1 + RARE_BONUS, a common one ~1

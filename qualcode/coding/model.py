@@ -33,6 +33,7 @@ import numpy as np
 from scipy import sparse
 
 from qualcode.coding.codebook import Codebook
+from qualcode.coding.scores import rule_prior
 from qualcode.coding.features import Analysis, TextFeatures, analyse
 
 log = logging.getLogger(__name__)
@@ -50,18 +51,6 @@ BOOTSTRAP = 200  # resamples that check a learned decision really beats the prio
 MAX_LOSS_SHARE = 0.25  # share of resamples in which the learned pick may still lose to the prior
 PATTERN_GAIN = 0.5  # scale of the pattern-hit block next to the unit-norm text blocks
 MIN_DF = 2
-_EPS = 1e-6
-
-
-def rule_prior(scores: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """Scores mapped piecewise-linearly so each code's cut (min_score, or a threshold) lands on 0.5.
-
-    Thresholding the result at 0.5 gives exactly the decision ``score >= cut``."""
-    scores = np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)
-    cuts = np.asarray(cuts, dtype=float)
-    low = scores / (2 * cuts)
-    high = 0.5 + 0.5 * (scores - cuts) / np.maximum(1 - cuts, _EPS)
-    return np.where(scores < cuts, low, np.minimum(high, 1.0))
 
 
 def binary_kappa(y, p) -> float:
