@@ -218,3 +218,26 @@ def test_export_format_follows_the_file_name(store, tmp_path):
     assert (tmp_path / "kodebok.qdc").read_bytes().lstrip().startswith(b"<?xml")
     result = runner.invoke(app, ["export", "--db", store, "--format", "qdpx", "-o", str(tmp_path / "p.qdc")])
     assert result.exit_code != 0 and "does not match" in str(result.exception)
+
+
+def test_a_chart_that_fails_costs_only_that_chart(store, monkeypatch):
+    """One chart whose spec raises and one whose drawing raises: the report still has the other charts."""
+    from qualcode.analysis import charts
+    from qualcode.export import report_html
+
+    def broken(_data):
+        raise ValueError("no spec")
+
+    real_svg = report_html.chart_svg
+
+    def svg_failing_for_cooccurrence(spec):
+        if "Samforekomst" in str(spec.to_dict(validate=False).get("title", "")):
+            raise RuntimeError("cannot draw")
+        return real_svg(spec)
+
+    whole = lxml.html.fromstring(render_report(load(store)))
+    monkeypatch.setattr(charts, "code_document_heatmap", broken)
+    monkeypatch.setattr(report_html, "chart_svg", svg_failing_for_cooccurrence)
+    page = lxml.html.fromstring(render_report(load(store)))
+    assert 0 < len(page.xpath("//svg")) <= len(whole.xpath("//svg")) - 2
+    assert {el.get("id") for el in page.iter("section")} == {el.get("id") for el in whole.iter("section")}

@@ -72,49 +72,52 @@ def table_html(table: Table, max_rows: int | None = None) -> Markup:
     return Markup(body)
 
 
-def _charts(wanted: dict, data: AnalysisData) -> dict:
-    """The charts as inline SVG; the specs one after another (pandas), the drawing two at a time
-    (vl-convert works outside the GIL), so a large report does not wait on one core."""
-    from concurrent.futures import ThreadPoolExecutor
+def _draw_charts(wanted: dict, data: AnalysisData, pool) -> dict:
+    """Start drawing the charts as inline SVG: the specs here, one after another (pandas), the
+    drawing in ``pool`` (vl-convert works outside the GIL, so it overlaps the tables). Returns
+    key → future of the SVG, or of None for a chart that could not be drawn."""
+    def draw(key, spec):
+        try:
+            return Markup(chart_svg(spec))
+        except Exception:  # a chart that fails must not cost the researcher the whole report
+            log.warning("chart %s could not be drawn", key, exc_info=True)
+            return None
 
-    specs = {}
+    futures = {}
     for key, chart_fn in wanted.items():
         try:
-            specs[key] = chart_fn(data)
-        except Exception:  # a chart that fails must not cost the researcher the whole report
-            log.warning("chart %s could not be drawn", chart_fn.__name__, exc_info=True)
-
-    def draw(item):
-        key, spec = item
-        try:
-            return key, Markup(chart_svg(spec))
+            futures[key] = pool.submit(draw, key, chart_fn(data))
         except Exception:
             log.warning("chart %s could not be drawn", key, exc_info=True)
-            return key, None
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        drawn = dict(pool.map(draw, specs.items()))
-    return {key: drawn.get(key) for key in wanted}
+            futures[key] = pool.submit(lambda: None)
+    return futures
 
 
 def render_report(data: AnalysisData, *, title: str = "Tematisk analyse", store_name: str = "",
                   codebook_version: str = "", selection: str = "") -> str:
     """The report as an HTML string."""
-    tables = {t.key: t for t in report_tables(data, skip=frozenset({"kodinger"}))}
+    from concurrent.futures import ThreadPoolExecutor
+
     has_codings = not data.codings.empty
     years = sorted(int(y) for y in data.segments["year"].dropna().unique())
-    chart = {}
-    if has_codings:
-        wanted = {"themes": charts.theme_bars, "codes": charts.code_bars, "places": charts.share_heatmap,
-                  "cooccurrence": charts.cooccurrence_heatmap, "matrix": charts.code_document_heatmap}
-        if not tables["fullstendighet"].frame.empty:
-            wanted["completeness"] = charts.completeness_chart
-        if len(years) > 1:
-            wanted["years"] = charts.years_chart
-        chart = {"completeness": None, "years": None, **_charts(wanted, data)}
-    words = tables["ord-totalt"].frame  # search: word frequencies
-    chart["words"] = (_charts({"words": lambda _data: word_bars(words, "Vanligste ord i utvalget")}, data).get("words")
-                      if not words.empty else None)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        drawing = {}
+        if has_codings:
+            wanted = {"themes": charts.theme_bars, "codes": charts.code_bars, "places": charts.share_heatmap,
+                      "cooccurrence": charts.cooccurrence_heatmap, "matrix": charts.code_document_heatmap}
+            if len(years) > 1:
+                wanted["years"] = charts.years_chart
+            drawing = _draw_charts(wanted, data, pool)
+        tables = {t.key: t for t in report_tables(data, skip=frozenset({"kodinger"}))}  # while the charts draw
+        later = {}
+        if has_codings and not tables["fullstendighet"].frame.empty:
+            later["completeness"] = charts.completeness_chart
+        words = tables["ord-totalt"].frame  # search: word frequencies
+        if not words.empty:
+            later["words"] = lambda _data: word_bars(words, "Vanligste ord i utvalget")
+        drawing.update(_draw_charts(later, data, pool))
+        chart = {"completeness": None, "years": None, "words": None,
+                 **{key: future.result() for key, future in drawing.items()}}
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["table"] = table_html
