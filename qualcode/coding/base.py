@@ -6,7 +6,7 @@ with C, blends and thresholds chosen by cross-validation grouped by document. It
 tied to the codebook's content hash: after a codebook edit it is not used (the rules
 alone code, and a warning says so) until it is rebuilt with one command:
 
-    qualcode train --base          (or: python -m qualcode.coding.build_base)
+    qualcode train --base
 
 The file holds plain arrays and a JSON header, loaded with ``allow_pickle=False``.
 """
