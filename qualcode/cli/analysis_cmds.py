@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
+from qualcode.cli.app import DB_HELP, UserError, app, console, err_console, existing_store
 
 
 class ReportFormat(str, Enum):
@@ -20,15 +20,6 @@ class RefiFormat(str, Enum):
     qdpx = "qdpx"
     qdc = "qdc"
 
-
-def _existing_store(db: str | None) -> str:
-    """The store to read; a missing SQLite file is an error, not a new empty store."""
-    from qualcode.store.location import default_db
-
-    db = db or default_db()
-    if "://" not in db and not Path(db).expanduser().is_file():
-        raise UserError(f"no store at {db} (run `qualcode run FOLDER --db {db}` first, or pass --db)")
-    return db
 
 
 REPORT_SUFFIXES = {".html": ReportFormat.html, ".htm": ReportFormat.html, ".xlsx": ReportFormat.xlsx}
@@ -82,7 +73,7 @@ def report(
     from qualcode.store.location import display_name
 
     fmt, output = report_format(output, fmt)
-    store = _existing_store(db)
+    store = existing_store(db)
     with err_console.status("Reading the store …"):
         from qualcode.analysis.codebook_info import codebook_for_store
         from qualcode.analysis.frame import load, open_session
@@ -153,7 +144,7 @@ def export(
     from qualcode.export.refi import write_qdc, write_qdpx
 
     fmt = refi_format(output, fmt)
-    store = _existing_store(db)
+    store = existing_store(db)
     if fmt is RefiFormat.qdpx:
         summary = write_qdpx(store, output, include_machine=include_machine)
         machine = f" and {summary.machine_codings} machine suggestion(s)" if include_machine else ""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -35,3 +36,21 @@ def _global(debug: bool = typer.Option(False, "--debug", help="Show full traceba
 
 class UserError(Exception):
     """A problem the user can fix; shown as one plain line, no traceback."""
+
+
+def existing_store(db: str | None) -> str:
+    """The store a command reads or changes: a missing SQLite file is an error, never a new empty store."""
+    from qualcode.store.location import default_db
+
+    db = db or default_db()
+    if "://" not in db and not Path(db).expanduser().is_file():
+        raise UserError(f"no store at {db}: run `qualcode run FOLDER` (or `qualcode demo`) first, or pass --db")
+    return db
+
+
+def progress_bar():
+    """The commands' progress bar on stderr (gone when done): what, bar, n of total, time left."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err_console, transient=True)

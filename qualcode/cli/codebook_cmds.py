@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
+from qualcode.cli.app import DB_HELP, UserError, app, console, existing_store, progress_bar
 
 codebook_app = typer.Typer(
     help=("Manage the store's codebook: list, add, rename, move, merge and delete codes, undo the last change.\n\n"
@@ -22,14 +22,6 @@ ACTOR_HELP = "Your name, stored with the change (default: $QUALCODE_USER or $USE
 RECODE_HELP = "Re-code machine suggestions on the stored segments afterwards (reviewer decisions are kept)."
 
 
-def _store(db: str | None) -> str:
-    from qualcode.store.location import default_db
-
-    db = db or default_db()
-    if "://" not in db and not Path(db).expanduser().is_file():
-        raise UserError(f"no store at {db}: run `qualcode run FOLDER` (or `qualcode demo`) first, or pass --db")
-    return db
-
 
 def _actor(name: str | None) -> str:
     import os
@@ -41,14 +33,11 @@ def _actor(name: str | None) -> str:
 
 
 def _recode(db: str, factory, path: Path) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from qualcode.coding.apply import current_coder
     from qualcode.review.recode import recode_store
 
     coder = current_coder(str(path))
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err_console, transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("Re-coding suggestions", total=None)
         written = recode_store(factory, coder, progress=lambda done, total: bar.update(task, completed=done,
                                                                                        total=total))
@@ -61,7 +50,7 @@ def _change(db: str | None, by: str | None, recode: bool, action: str, **kw) -> 
     from qualcode.review.codebook_changes import change_codebook
     from qualcode.store import session_factory
 
-    db = _store(db)
+    db = existing_store(db)
     factory = session_factory(db)
     own = own_codebook_path(db)
     try:
@@ -91,7 +80,7 @@ def list_codes(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     from qualcode.review.progress import code_counts
     from qualcode.store import session_factory
 
-    db = _store(db)
+    db = existing_store(db)
     path = codebook_path_for(db)
     book = load_codebook(path)
     with session_factory(db)() as session:
@@ -196,7 +185,7 @@ def delete(
     from qualcode.review.codebook_changes import impact
     from qualcode.store import session_factory
 
-    with session_factory(_store(db))() as session:
+    with session_factory(existing_store(db))() as session:
         found = impact(session, [code_id])
     console.print(f"{code_id} has {found.suggestions} machine suggestion(s), {found.decisions} reviewer decision(s) "
                   f"and {found.adjudications} adjudication(s) on {found.segments} segment(s).", highlight=False)
@@ -220,7 +209,7 @@ def undo(
     from qualcode.review.codebook_changes import undo_last_change
     from qualcode.store import session_factory
 
-    db = _store(db)
+    db = existing_store(db)
     factory = session_factory(db)
     own = own_codebook_path(db)
     try:
@@ -245,5 +234,5 @@ def recode_cmd(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     from qualcode.coding.store_codebook import codebook_path_for
     from qualcode.store import session_factory
 
-    db = _store(db)
+    db = existing_store(db)
     _recode(db, session_factory(db), codebook_path_for(db))

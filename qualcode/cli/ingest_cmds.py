@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
+from qualcode.cli.app import DB_HELP, UserError, app, console, err_console, progress_bar
 from qualcode.paths import DEMO_CORPUS
 from qualcode.store.location import default_db, display_name
 
@@ -43,7 +43,7 @@ def _page_progress():
 
     def tick(done: int, total: int, ocr: bool) -> None:
         if "bar" not in state and ocr:
-            state["bar"] = _progress()
+            state["bar"] = progress_bar()
             state["bar"].start()
             state["task"] = state["bar"].add_task("OCR, page by page", total=total)
         if "bar" in state:
@@ -55,12 +55,6 @@ def _page_progress():
 
     return tick, close
 
-
-def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err_console, transient=True)
 
 
 def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, pseudonymise: bool = True,
@@ -79,7 +73,7 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
     factory = session_factory(db)  # a second process creating the same new store waits (store.db.migrate)
     run = start_run(factory, command, code=code)
     results: list = []
-    with _progress() as bar, _term_as_interrupt():
+    with progress_bar() as bar, _term_as_interrupt():
         task = bar.add_task("Reading files", total=len(files))
 
         def tick(result: FileResult) -> None:

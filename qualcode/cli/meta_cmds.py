@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from qualcode.cli.app import DB_HELP, UserError, app, console
+from qualcode.cli.app import DB_HELP, UserError, app, console, existing_store
 
 UNSET = "\0unset"  # tells "option not given" from "given empty" (an empty value clears the field)
 
@@ -30,11 +30,11 @@ def meta(
 
     Example: `qualcode meta plan-kommune-a.pdf --municipality "Tjernåsen kommune" --year 2024 --type plan`
     """
-    from qualcode.cli.codebook_cmds import _actor, _store
+    from qualcode.cli.codebook_cmds import _actor
     from qualcode.metadata import FIELDS, MetadataError, confirm_metadata, edit_metadata, find_documents
     from qualcode.store import session_factory
 
-    db = _store(db)
+    db = existing_store(db)
     factory = session_factory(db)
     with factory() as session:
         found = find_documents(session, document)

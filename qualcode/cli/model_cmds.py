@@ -7,18 +7,10 @@ from pathlib import Path
 
 import typer
 
-from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
+from qualcode.cli.app import DB_HELP, UserError, app, console, err_console, existing_store
 
 # sklearn, spaCy and the store load inside the commands so `--help` stays fast.
 
-
-def _store(db: str | None) -> str:
-    from qualcode.store.location import default_db
-
-    db = db or default_db()
-    if "://" not in db and not Path(db).expanduser().is_file():
-        raise UserError(f"no store at {db}: run `qualcode run FOLDER` (or `qualcode demo`) first, or pass --db")
-    return db
 
 
 def _fmt(x) -> str:
@@ -60,7 +52,7 @@ def train(
     from qualcode.coding.training import NothingToTrain, train_from_store
     from qualcode.store import session_factory
 
-    db = _store(db)
+    db = existing_store(db)
     factory = session_factory(db)
     coder = current_coder(codebook_path_for(db, codebook))  # the store's own codebook once edited
     err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}", highlight=False)
@@ -286,7 +278,7 @@ def queue(
 
         from qualcode.coding.store_codebook import codebook_path_for
 
-        db = _store(db)
+        db = existing_store(db)
         book = load_codebook(codebook_path_for(db, codebook))  # the store's own codebook once edited
     with err_console.status("Ranking the segments nobody has finished …"), session_factory(db)() as session:
         items = review_queue(session, n, book)

@@ -5,7 +5,7 @@ from enum import Enum
 
 import typer
 
-from qualcode.cli.app import DB_HELP, UserError, app, console, err_console
+from qualcode.cli.app import DB_HELP, UserError, app, console, err_console, existing_store, progress_bar
 
 QUERY_HELP = ('Words match every inflection and compounds they are the head of ("veiledning" finds '
               '"foreldreveiledningen"); "a phrase", NEAR(a b, 5), OR, NOT (or -word), word*, (…). '
@@ -26,18 +26,6 @@ class Among(str, Enum):
     all = "all"
 
 
-def _store(db: str | None) -> str:
-    from qualcode.cli.analysis_cmds import _existing_store
-
-    return _existing_store(db)
-
-
-def _index_bar():
-    """A progress bar for indexing segments the search index lacks (a store from older qualcode)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err_console, transient=True)
 
 
 def _filters(municipality, year, doc_type, code, without_code, reviewed, all_segments):
@@ -82,9 +70,9 @@ def search(
 
     if (code_all or propose) and not (reviewer or "").strip():
         raise UserError("--code-all and --propose need --reviewer NAME (every change is stored with who made it)")
-    factory = session_factory(_store(db))
+    factory = session_factory(existing_store(db))
     filters = _filters(municipality, year, doc_type, code, without_code, reviewed, all_segments)
-    with _index_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("Indexing segments for search", total=None)
         try:
             result = run_search(factory, query, filters, parts=parts, limit=limit,
@@ -168,7 +156,7 @@ def words(
 
     started = time.perf_counter()
     key = by.value if by is not WordsBy.doc_type else "doc_type"
-    frame = word_frequencies(_store(db), key, top, distinguishing_words=distinguishing,
+    frame = word_frequencies(existing_store(db), key, top, distinguishing_words=distinguishing,
                              include_machine=include_machine)
     seconds = time.perf_counter() - started
     table = Table(header_style="bold", box=None)
@@ -207,7 +195,7 @@ def discover(
     from qualcode.search.search import Filters, load_hits, search as run_search
     from qualcode.store import session_factory
 
-    factory = session_factory(_store(db))
+    factory = session_factory(existing_store(db))
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("Finding segments", total=1.0)
