@@ -97,6 +97,9 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
                 s.execute(insert(T.SegmentReview.__table__), rev_rows)
             if term_rows:
                 s.execute(insert(T.SearchTerms.__table__), term_rows)
+    from qualcode.search.word_counts import save_counts
+
+    save_counts(factory)  # as a run leaves the store: the index's word counts saved for reports
     factory.kw["bind"].dispose()
 
 

@@ -221,23 +221,54 @@ def test_export_format_follows_the_file_name(store, tmp_path):
 
 
 def test_a_chart_that_fails_costs_only_that_chart(store, monkeypatch):
-    """One chart whose spec raises and one whose drawing raises: the report still has the other charts."""
+    """One chart whose spec raises and one that the drawing process cannot draw: the report still has
+    the other charts."""
     from qualcode.analysis import charts
     from qualcode.export import report_html
 
     def broken(_data):
         raise ValueError("no spec")
 
-    real_svg = report_html.chart_svg
+    real_json = report_html.spec_json
 
-    def svg_failing_for_cooccurrence(spec):
-        if "Samforekomst" in str(spec.to_dict(validate=False).get("title", "")):
-            raise RuntimeError("cannot draw")
-        return real_svg(spec)
+    def undrawable_cooccurrence(chart):
+        spec = real_json(chart)
+        return "{not json" if "Samforekomst" in spec else spec
 
     whole = lxml.html.fromstring(render_report(load(store)))
     monkeypatch.setattr(charts, "code_document_heatmap", broken)
-    monkeypatch.setattr(report_html, "chart_svg", svg_failing_for_cooccurrence)
+    monkeypatch.setattr(report_html, "spec_json", undrawable_cooccurrence)
     page = lxml.html.fromstring(render_report(load(store)))
     assert 0 < len(page.xpath("//svg")) <= len(whole.xpath("//svg")) - 2
     assert {el.get("id") for el in page.iter("section")} == {el.get("id") for el in whole.iter("section")}
+
+
+def test_every_chart_of_the_report_is_valid_vega_lite(store):
+    """The report writes specs without validating them (speed), so they are validated here."""
+    from qualcode.analysis import charts
+    from qualcode.search.charts import word_bars
+    from qualcode.search.frequencies import word_tables
+
+    for data in (load(store), load(store, include_machine=True)):
+        for make in (charts.theme_bars, charts.code_bars, charts.share_heatmap, charts.cooccurrence_heatmap,
+                     charts.code_document_heatmap, charts.completeness_chart, charts.years_chart):
+            make(data).to_dict()  # raises on a spec the schema rejects
+            make(data).to_dict()["config"]["axis"]["labelExpr"]  # labels cut by characters, not measured
+        word_bars(word_tables(data)[0].frame, "Ord").to_dict()
+    assert charts.code_document_heatmap(load(store), max_documents=1).to_dict()
+
+
+def test_the_drawing_process_dying_costs_no_chart():
+    """When the drawing process is gone, charts are drawn in the report's own process."""
+    import os
+    import signal
+
+    from qualcode.export.svg import SvgDrawer
+
+    spec = '{"mark": "bar", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}'
+    with SvgDrawer() as drawer:
+        assert drawer.submit(spec).result(timeout=60).startswith("<svg")
+        for pid in list(drawer._pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        drawn = [drawer.submit(spec) for _ in range(2)]
+        assert all(f.result(timeout=60).startswith("<svg") for f in drawn)

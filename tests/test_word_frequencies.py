@@ -163,3 +163,73 @@ def test_the_report_counts_words_from_the_index_when_it_is_complete(tmp_path):
     with session_factory(db).begin() as s:
         s.execute(delete(schema.SearchTerms).where(schema.SearchTerms.segment_id == ids[0]))
     assert frequencies.counts_of(data) is not frequencies.store_counts(session_factory(db)())
+
+
+def test_counts_from_joined_lemmas_equal_counts_from_lists(counts):
+    """The index's space-joined lemmas (split by pyarrow) count like lists split in Python, whatever the whitespace."""
+    joined = ["  barn skole\tskole og ", "barn\u00a0barnehage", "tiltak  barn 2024", "tiltak\ntiltak ventetid"]
+    fast = Counts.from_joined(list(LEMMAS), joined)
+    assert list(fast.segment_ids) == list(counts.segment_ids)
+    assert sorted(fast.vocabulary) == sorted(counts.vocabulary)
+    order_fast, order = fast.vocabulary.argsort(), counts.vocabulary.argsort()
+    assert (fast.matrix[:, order_fast] != counts.matrix[:, order]).nnz == 0
+    assert Counts.from_joined([], []).matrix.shape == (0, 0)
+
+
+def test_saved_counts_are_used_while_they_describe_the_index(tmp_path, monkeypatch):
+    """Indexing saves the word counts; readers take them only while the index is unchanged, and
+    damaged counts cost a recount, not a failure."""
+    from sqlalchemy import delete, func, select, update
+
+    from qualcode.search import frequencies, word_counts
+    from qualcode.store import schema, session_factory
+
+    db = str(tmp_path / "store.db")
+    build_indexed_search_store(db)
+    factory = session_factory(db)
+    with factory() as session:
+        state = word_counts.index_state(session)
+        saved = word_counts.read_saved(session, state)
+        counted = word_counts.count_index(session)
+    assert saved is not None and len(saved.segment_ids) == len(counted.segment_ids) > 0
+    assert Counts.of(saved).matrix.shape == Counts.of(counted).matrix.shape
+    assert (Counts.of(saved).matrix != Counts.of(counted).matrix).nnz == 0
+    assert list(saved.vocabulary) == list(counted.vocabulary)
+
+    frequencies._STORE_COUNTS.clear()
+    monkeypatch.setattr(word_counts, "count_index", lambda _s: pytest.fail("counted although counts were saved"))
+    with factory() as session:
+        assert frequencies.store_counts(session).matrix.shape == Counts.of(counted).matrix.shape
+    monkeypatch.undo()
+
+    with factory.begin() as session:  # the index changes: the saved counts no longer describe it
+        first = session.scalar(select(func.min(schema.SearchTerms.segment_id)))
+        session.execute(delete(schema.SearchTerms).where(schema.SearchTerms.segment_id == first))
+    with factory() as session:
+        assert word_counts.read_saved(session, word_counts.index_state(session)) is None
+        frequencies._STORE_COUNTS.clear()
+        assert len(frequencies.store_counts(session).segment_ids) == len(counted.segment_ids) - 1
+
+    word_counts.save_counts(factory)
+    with factory.begin() as session:
+        session.execute(update(schema.SearchCounts).values(payload=b"not an npz file"))
+    with factory() as session:
+        assert word_counts.read_saved(session, word_counts.index_state(session)) is None
+
+
+def test_a_run_saves_the_word_counts_of_what_it_indexed(tmp_path):
+    from fixtures.corpus import write_corpus
+
+    from qualcode.ingest import ingest
+    from qualcode.pipeline import start_run
+    from qualcode.search import word_counts
+    from qualcode.store import session_factory
+
+    db = str(tmp_path / "store.db")
+    factory = session_factory(db)
+    ingest(factory, [write_corpus(tmp_path / "corpus")], start_run(factory, "run", code=False))
+    with factory() as session:
+        saved = word_counts.read_saved(session, word_counts.index_state(session))
+        counted = word_counts.count_index(session)
+    assert saved is not None and list(saved.segment_ids) == list(counted.segment_ids)
+    assert list(saved.vocabulary) == list(counted.vocabulary) and "barnevern" in " ".join(saved.vocabulary)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from qualcode.formats import segment_ref
 from qualcode.review.labels import reviewed_labels
 from qualcode.store import schema
+from qualcode.store.bulk_read import read_columns
 
 MACHINE_SOURCES = ("rule", "model")
 
@@ -62,6 +63,8 @@ class AnalysisData:
     include_machine: bool = False
     # where the data was read from (a store URL), so word counts can come from its search index
     store: str | None = field(default=None, compare=False, repr=False)
+    # the codebook version that names the codes ("" when the store holds none), for the report's header
+    codebook_version: str = field(default="", compare=False)
     # tables several views and the report share, computed once per (filtered) data set
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -116,8 +119,11 @@ def _distinct(values) -> set:
 
 def load(store, *, include_machine: bool = False) -> AnalysisData:
     """Read documents, segments, codes and codings from ``store`` (path/URL, sessionmaker or Session)."""
+    from qualcode.analysis.codebook_info import codebook_for_store
+
     with open_session(store) as session:
-        codes = load_codes(session)
+        book = codebook_for_store(session)
+        codes = load_codes(session, book)
         segments = _segments(session)
         labels = reviewed_labels(session)
         machine = _machine_codings(session) if include_machine else None
@@ -139,18 +145,16 @@ def load(store, *, include_machine: bool = False) -> AnalysisData:
     codings["_rank"] = codings["code"].map(rank).fillna(10**6)
     codings = (codings.sort_values(["place", "year", "document_id", "seq", "_rank", "code"])
                .drop(columns="_rank")[CODING_COLUMNS].reset_index(drop=True))
-    return AnalysisData(codings, segments[SEGMENT_COLUMNS], codes, include_machine, store=where)
+    return AnalysisData(codings, segments[SEGMENT_COLUMNS], codes, include_machine, store=where,
+                        codebook_version=book.version if book is not None else "")
 
 
-def load_codes(session: Session) -> pd.DataFrame:
+def load_codes(session: Session, book) -> pd.DataFrame:
     """Code id, theme id, names and codebook order of the store's active codes (and any coded one).
 
-    The store's codebook version supplies theme names and order; codes it does not
-    know (say, imported from another tool) follow, named by what the store holds.
+    ``book`` (the store's codebook, ``codebook_for_store``) supplies theme names and order; codes it
+    does not know (say, imported from another tool) follow, named by what the store holds.
     """
-    from qualcode.analysis.codebook_info import codebook_for_store
-
-    book = codebook_for_store(session)
     known: dict[str, dict] = {}
     if book is not None:
         for theme in book.themes:
@@ -172,31 +176,44 @@ def load_codes(session: Session) -> pd.DataFrame:
 
 
 def _segments(session: Session) -> pd.DataFrame:
+    """Every segment with its document's attributes. Documents and segments are read apart and joined
+    here (a yearly store: 360 documents, 100,000+ segments), column by column: SQLAlchemy rows and
+    row-wise frames cost seconds at that size."""
     d, s = schema.Document, schema.Segment
-    query = (select(s.id.label("segment_id"), d.id.label("document_id"), d.file_name, d.municipality, d.year,
-                    d.doc_type, d.size_class, d.informant_role, d.is_transcript, s.seq, s.kind, s.role,
-                    s.page_start, s.page_end, s.start, s.end, s.text, s.codable)
-             .join(d, s.document_id == d.id).order_by(d.id, s.seq))
-    columns = ["segment_id", "document_id", "file_name", "municipality", "year", "doc_type", "size_class",
-               "informant_role", "is_transcript", "seq", "kind", "role", "page_start", "page_end", "start", "end",
-               "text", "codable"]
-    rows = session.connection().execute(query).all()  # Core rows: no ORM work per row
-    # built column by column: a yearly store has 100,000+ rows, and row-wise construction costs seconds
-    frame = pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))) if rows else [], columns=columns)
-    frame["year"] = frame["year"].astype("Int64")
-    frame["place"] = frame["municipality"].where(frame["municipality"].notna() & (frame["municipality"] != ""),
-                                                 frame["file_name"])
-    frame["document"] = frame["document_id"].map(_document_labels(frame))
+    doc_columns = ["document_id", "file_name", "municipality", "year", "doc_type", "size_class", "informant_role",
+                   "is_transcript"]
+    seg_columns = ["segment_id", "document_id", "seq", "kind", "role", "page_start", "page_end", "start", "end",
+                   "text", "codable"]
+    docs = _frame(doc_columns, read_columns(session, select(
+        d.id, d.file_name, d.municipality, d.year, d.doc_type, d.size_class, d.informant_role, d.is_transcript
+    ).order_by(d.id)))
+    segs = _frame(seg_columns, read_columns(session, select(
+        s.id, s.document_id, s.seq, s.kind, s.role, s.page_start, s.page_end, s.start, s.end, s.text, s.codable
+    ).order_by(s.document_id, s.seq)))
+    docs["year"] = docs["year"].astype("Int64")
+    docs["place"] = docs["municipality"].where(docs["municipality"].notna() & (docs["municipality"] != ""),
+                                               docs["file_name"])
+    docs["document"] = docs["document_id"].map(_document_labels(docs))
     # «Fjordvik 2024 plan, §12»: the document part once per document, the number per segment
-    docs = frame.drop_duplicates("document_id")
-    prefix = {d: segment_ref(m, y, t, 0, f).rsplit(", §", 1)[0] for d, m, y, t, f in
-              zip(docs["document_id"], docs["municipality"], docs["year"], docs["doc_type"], docs["file_name"])}
-    frame["ref"] = (frame["document_id"].map(prefix) + ", §" + (frame["seq"] + 1).astype(str)) if len(frame) else ""
+    docs["_prefix"] = [segment_ref(m, y, t, 0, f).rsplit(", §", 1)[0] for m, y, t, f in
+                       zip(docs["municipality"], docs["year"], docs["doc_type"], docs["file_name"])]
     for column in ("doc_type", "size_class"):
-        frame[column] = frame[column].fillna("ukjent")
+        docs[column] = docs[column].fillna("ukjent")
+    docs["is_transcript"] = docs["is_transcript"].astype(bool)
+    at = pd.Index(docs["document_id"]).get_indexer(segs["document_id"])  # every segment has its document
+    frame = segs.drop(columns="document_id")
+    for column in docs.columns:
+        frame[column] = docs[column].array.take(at)  # keeps each column's dtype (year: Int64)
+    frame["ref"] = (frame["_prefix"] + ", §" + (frame["seq"] + 1).astype(str)) if len(frame) else ""
     frame["codable"] = frame["codable"].astype(bool)
-    frame["is_transcript"] = frame["is_transcript"].astype(bool)
-    return frame
+    return frame.drop(columns="_prefix")
+
+
+def _frame(names: list[str], columns: list[tuple]) -> pd.DataFrame:
+    """A frame from columns; an empty one has object columns (as an empty store always had)."""
+    if not columns or not len(columns[0]):
+        return pd.DataFrame([], columns=names)
+    return pd.DataFrame(dict(zip(names, columns)))
 
 
 def _document_labels(segments: pd.DataFrame) -> dict[int, str]:

@@ -79,13 +79,12 @@ def quotes(data: AnalysisData, codes: list[str] | None = None, per_code: int = 3
         _len=(frame["text"].str.len() - ideal_chars).abs(),
         _unconfirmed=~frame["confirmed"],
     ).sort_values(["_unconfirmed", "_n", "_len", "document_id", "seq"])
-    picked = []
-    for code in data.code_order(frame["code"]):
-        rows = frame[frame["code"] == code]
-        rows = rows.assign(_round=rows.groupby("document_id").cumcount())
-        picked.append(rows.sort_values(["_round", "_unconfirmed", "_n", "_len", "document_id", "seq"],
-                                       kind="stable").head(per_code))
-    out = pd.concat(picked)
+    # per code: one quote per document before a second from any, then the order above; codes in codebook order
+    rank = {code: i for i, code in enumerate(data.code_order(frame["code"]))}
+    frame = frame.assign(_round=frame.groupby(["code", "document_id"], sort=False).cumcount())
+    out = (frame.sort_values(["_round", "_unconfirmed", "_n", "_len", "document_id", "seq"], kind="stable")
+           .groupby("code", sort=False).head(per_code))
+    out = out.iloc[out["code"].map(rank).argsort(kind="stable")]
     out = out.assign(quote=out["text"].map(lambda t: shorten(t, max_chars)), citation=citations(out))
     return out[["theme_name", "code", "code_name", "quote", "citation", "document", "ref", "segment_id", "source",
                 "confirmed"]].reset_index(drop=True)

@@ -49,17 +49,24 @@ def municipality_changes(data: AnalysisData, level: str = "code") -> pd.DataFram
     seg = data.segments[data.segments["in_scope"] & data.segments["year"].notna()]
     name_col = "code_name" if level == "code" else "theme_name"
     names = key_columns(data, level).set_index(level)[name_col].to_dict()
+    rank = _rank(data, level)
+    # one grouping each, then a walk over the (few) municipalities with more than one year
+    scope: dict[tuple, dict[int, int]] = {}
+    for (place, doc_type, year), n in seg.groupby(["place", "doc_type", "year"])["segment_id"].nunique().items():
+        scope.setdefault((place, doc_type), {})[int(year)] = int(n)
+    counted: dict[tuple, dict[tuple, int]] = {}
+    for (place, doc_type, key, year), n in (found.groupby(["place", "doc_type", level, "year"])["segment_id"]
+                                            .nunique().items()):
+        counted.setdefault((place, doc_type), {})[(key, int(year))] = int(n)
     rows = []
-    for (place, doc_type), group in seg.groupby(["place", "doc_type"], sort=True):
-        years = sorted(int(y) for y in group["year"].unique())
-        scope = group.groupby("year")["segment_id"].nunique()
-        counts = (found[(found["place"] == place) & (found["doc_type"] == doc_type)]
-                  .groupby([level, "year"])["segment_id"].nunique())
+    for (place, doc_type), per_year in sorted(scope.items()):
+        years = sorted(per_year)
+        counts = counted.get((place, doc_type), {})
         for y1, y2 in zip(years, years[1:]):
-            keys = sorted({k for (k, y) in counts.index if y in (y1, y2)}, key=_rank(data, level))
+            keys = sorted({k for (k, y) in counts if y in (y1, y2)}, key=rank)
             for key in keys:
-                n1, n2 = int(counts.get((key, y1), 0)), int(counts.get((key, y2), 0))
-                s1, s2 = round(100 * n1 / scope[y1], 1), round(100 * n2 / scope[y2], 1)
+                n1, n2 = counts.get((key, y1), 0), counts.get((key, y2), 0)
+                s1, s2 = round(100 * n1 / per_year[y1], 1), round(100 * n2 / per_year[y2], 1)
                 rows.append({"place": place, "doc_type": doc_type, "from_year": y1, "to_year": y2, level: key,
                              "name": names.get(key, key), "from_segments": n1, "to_segments": n2,
                              "from_share": s1, "to_share": s2, "change": round(s2 - s1, 1),

@@ -23,14 +23,10 @@ def _stem(ctx) -> str:
 
 def _html(db: str, include_machine: bool, store_name: str):
     def make() -> bytes:
-        from qualcode.analysis.codebook_info import codebook_for_store
-        from qualcode.analysis.frame import open_session
         from qualcode.export.report_html import render_report
 
-        with open_session(db) as session:
-            book = codebook_for_store(session)
-        return render_report(load(db, include_machine=include_machine), store_name=store_name,
-                             codebook_version=book.version if book else "").encode("utf-8")
+        data = load(db, include_machine=include_machine)
+        return render_report(data, store_name=store_name, codebook_version=data.codebook_version).encode("utf-8")
     return make
 
 

@@ -70,13 +70,28 @@ def report(
     Examples: `qualcode report -o rapport.html`, `qualcode report -o tabeller.xlsx`,
     `qualcode report --format csv -o tabeller/`
     """
-    from qualcode.store.location import display_name
+    from contextlib import ExitStack
+
+    from qualcode.export.svg import SvgDrawer
 
     fmt, output = report_format(output, fmt)
     store = existing_store(db)
+    with ExitStack() as stack:
+        # the chart process warms up while the store is read
+        drawer = stack.enter_context(SvgDrawer()) if fmt is ReportFormat.html else None
+        data = _report(store, output, fmt, include_machine, municipality, year, doc_type, drawer)
+    basis = "confirmed + machine codings" if include_machine else "reviewer-confirmed codings"
+    console.print(f"Report ({fmt.value}, {basis}: {len(data.codings)} coding(s) in "
+                  f"{data.segments['document_id'].nunique()} document(s)) → {output}")
+
+
+def _report(store: str, output: Path, fmt: ReportFormat, include_machine: bool, municipality, year, doc_type,
+            drawer):
+    """Read, select and write the report; returns the data it rests on."""
+    from qualcode.store.location import display_name
+
     with err_console.status("Reading the store …"):
-        from qualcode.analysis.codebook_info import codebook_for_store
-        from qualcode.analysis.frame import load, open_session
+        from qualcode.analysis.frame import load
 
         data = load(store, include_machine=include_machine)
     selection = "; ".join(f"{label} {', '.join(map(str, values))}" for label, values in
@@ -92,10 +107,8 @@ def report(
         if fmt is ReportFormat.html:
             from qualcode.export.report_html import write_report
 
-            with open_session(store) as session:
-                book = codebook_for_store(session)
             write_report(data, output, store_name=Path(store).name if "://" not in store else display_name(store),
-                         codebook_version=book.version if book is not None else "", selection=selection)
+                         codebook_version=data.codebook_version, selection=selection, drawer=drawer)
         elif fmt is ReportFormat.xlsx:
             from qualcode.export.report_tables import write_xlsx
 
@@ -104,9 +117,7 @@ def report(
             from qualcode.export.report_tables import write_csv_folder
 
             write_csv_folder(data, output)
-    basis = "confirmed + machine codings" if include_machine else "reviewer-confirmed codings"
-    console.print(f"Report ({fmt.value}, {basis}: {len(data.codings)} coding(s) in "
-                  f"{data.segments['document_id'].nunique()} document(s)) → {output}")
+    return data
 
 
 def refi_format(path: Path, fmt: RefiFormat | None) -> RefiFormat:

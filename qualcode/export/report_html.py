@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from markupsafe import Markup
 from qualcode.analysis import charts
 from qualcode.analysis.frame import AnalysisData
 from qualcode.analysis.tables import SOURCE_NAMES, Table, report_tables
-from qualcode.export.svg import chart_svg
+from qualcode.export.svg import SvgDrawer, spec_json
 from qualcode.files import write_text_atomic
 from qualcode.search.charts import word_bars
 
@@ -72,42 +73,46 @@ def table_html(table: Table, max_rows: int | None = None) -> Markup:
     return Markup(body)
 
 
-def _draw_charts(wanted: dict, data: AnalysisData, pool) -> dict:
-    """Start drawing the charts as inline SVG: the specs here, one after another (pandas), the
-    drawing in ``pool`` (vl-convert works outside the GIL, so it overlaps the tables). Returns
-    key → future of the SVG, or of None for a chart that could not be drawn."""
-    def draw(key, spec):
-        try:
-            return Markup(chart_svg(spec))
-        except Exception:  # a chart that fails must not cost the researcher the whole report
-            log.warning("chart %s could not be drawn", key, exc_info=True)
-            return None
-
-    futures = {}
+def _draw_charts(wanted: dict, data: AnalysisData, drawer: SvgDrawer) -> dict:
+    """Start drawing the charts: the specs here, one after another (pandas, JSON), the drawing in
+    ``drawer``'s process, so it overlaps the tables. Returns key → drawing (None: no spec)."""
+    started = {}
     for key, chart_fn in wanted.items():
         try:
-            futures[key] = pool.submit(draw, key, chart_fn(data))
-        except Exception:
-            log.warning("chart %s could not be drawn", key, exc_info=True)
-            futures[key] = pool.submit(lambda: None)
-    return futures
+            started[key] = drawer.submit(spec_json(chart_fn(data)))
+        except Exception:  # a chart that fails must not cost the researcher the whole report
+            log.warning("chart %s could not be made", key, exc_info=True)
+            started[key] = None
+    return started
+
+
+def _drawn(key: str, drawing) -> Markup | None:
+    """The SVG of one chart, or None (logged) when it cannot be drawn."""
+    if drawing is None:
+        return None
+    try:
+        return Markup(drawing.result())
+    except Exception:
+        log.warning("chart %s could not be drawn", key, exc_info=True)
+        return None
 
 
 def render_report(data: AnalysisData, *, title: str = "Tematisk analyse", store_name: str = "",
-                  codebook_version: str = "", selection: str = "") -> str:
-    """The report as an HTML string."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    has_codings = not data.codings.empty
-    years = sorted(int(y) for y in data.segments["year"].dropna().unique())
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        drawing = {}
+                  codebook_version: str = "", selection: str = "", drawer: SvgDrawer | None = None) -> str:
+    """The report as an HTML string. ``drawer``: a drawing process already started (and warmed up)
+    by the caller; one is started here if not."""
+    with ExitStack() as stack:
+        if drawer is None:
+            drawer = stack.enter_context(SvgDrawer())
+        has_codings = not data.codings.empty
+        years = sorted(int(y) for y in data.segments["year"].dropna().unique())
+        started = {}
         if has_codings:
             wanted = {"themes": charts.theme_bars, "codes": charts.code_bars, "places": charts.share_heatmap,
                       "cooccurrence": charts.cooccurrence_heatmap, "matrix": charts.code_document_heatmap}
             if len(years) > 1:
                 wanted["years"] = charts.years_chart
-            drawing = _draw_charts(wanted, data, pool)
+            started = _draw_charts(wanted, data, drawer)
         tables = {t.key: t for t in report_tables(data, skip=frozenset({"kodinger"}))}  # while the charts draw
         later = {}
         if has_codings and not tables["fullstendighet"].frame.empty:
@@ -115,16 +120,16 @@ def render_report(data: AnalysisData, *, title: str = "Tematisk analyse", store_
         words = tables["ord-totalt"].frame  # search: word frequencies
         if not words.empty:
             later["words"] = lambda _data: word_bars(words, "Vanligste ord i utvalget")
-        drawing.update(_draw_charts(later, data, pool))
+        started.update(_draw_charts(later, data, drawer))
         chart = {"completeness": None, "years": None, "words": None,
-                 **{key: future.result() for key, future in drawing.items()}}
+                 **{key: _drawn(key, drawing) for key, drawing in started.items()}}
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["table"] = table_html
     quote_rows = tables["sitater"].frame  # quotes(data), three per code
     # a grouping with nothing but "ukjent" (say, no size classes in the manifest) says nothing
     informative = {key for key, by in (("tema-per-type", "doc_type"), ("tema-per-storrelse", "size_class"))
-                   if set(data.segments[by].dropna()) - {"ukjent"}}
+                   if set(data.segments[by].dropna().unique()) - {"ukjent"}}
     evidence = tables["fullstendighet-belegg"].frame
     evidence_groups: dict[str, list] = {}
     for item in evidence.to_dict("records"):  # one conversion, not one per plan

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from qualcode.search.stopwords import stop_words
+from qualcode.search.stopwords import is_content, stop_words
 from qualcode.search.terms import lemmas as text_lemmas
+from qualcode.search.word_counts import CountArrays, count_codes, count_joined
 
 if TYPE_CHECKING:
     from qualcode.analysis.frame import AnalysisData
@@ -35,11 +37,6 @@ if TYPE_CHECKING:
 PRIOR = 100.0
 Z_SIGNIFICANT = 1.96
 GROUPINGS = {"theme": "tema", "code": "kode", "place": "kommune", "year": "år", "doc_type": "dokumenttype"}
-
-
-def is_content(word: str, stop: frozenset[str]) -> bool:
-    """A lemma that says something: not a stop word, a number or a single letter."""
-    return len(word) > 1 and not word.isdigit() and word not in stop
 
 
 def content_words(lemmas: Iterable[str]) -> list[str]:
@@ -62,22 +59,25 @@ class Counts:
         lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
         flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
         codes, uniques = pd.factorize(flat)
-        stop = stop_words()
-        keep = np.fromiter((is_content(w, stop) for w in uniques), dtype=bool, count=len(uniques))
-        vocabulary = np.asarray(uniques, dtype=object)[keep]
-        column = np.full(len(uniques), -1, dtype=np.int64)
-        column[keep] = np.arange(keep.sum())
-        cols = column[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-        rows = np.repeat(np.arange(len(lists)), lengths)
-        wanted = cols >= 0
-        matrix = sparse.csr_matrix((np.ones(int(wanted.sum()), dtype=np.int64), (rows[wanted], cols[wanted])),
-                                   shape=(len(lists), len(vocabulary)))
-        matrix.sum_duplicates()
-        return cls(matrix, vocabulary, np.asarray(segment_ids))
+        return cls.of(count_codes(segment_ids, codes, uniques, lengths))
+
+    @classmethod
+    def from_joined(cls, segment_ids: Sequence[int], joined: Sequence[str]) -> "Counts":
+        """Count from whitespace-joined lemmas (the search index's form)."""
+        return cls.of(count_joined(segment_ids, joined))
+
+    @classmethod
+    def of(cls, arrays: CountArrays) -> "Counts":
+        matrix = sparse.csr_matrix((arrays.data, arrays.indices, arrays.indptr),
+                                   shape=(len(arrays.segment_ids), len(arrays.vocabulary)))
+        return cls(matrix, arrays.vocabulary, arrays.segment_ids)
+
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.segment_ids)
 
     def rows(self, segment_ids: Iterable[int]) -> np.ndarray:
-        index = pd.Index(self.segment_ids)
-        found = index.get_indexer(list(segment_ids))
+        found = self._index.get_indexer(list(segment_ids))
         return found[found >= 0]
 
 
@@ -88,14 +88,14 @@ def lemma_lists_from_texts(texts: Iterable[str]) -> list[list[str]]:
 def _group_matrix(counts: Counts, groups: dict[str, Iterable[int]]) -> tuple[list[str], sparse.csr_matrix]:
     """A groups × segments indicator matrix (a segment can sit in several groups, e.g. codes)."""
     keys = list(groups)
-    data, rows, cols = [], [], []
-    for g, key in enumerate(keys):
-        idx = counts.rows(groups[key])
-        rows += [g] * len(idx)
-        cols += idx.tolist()
-        data += [1] * len(idx)
+    members = [list(groups[key]) for key in keys]
+    sizes = [len(m) for m in members]
+    found = counts._index.get_indexer(np.fromiter(chain.from_iterable(members), dtype=np.int64, count=sum(sizes)))
+    rows = np.repeat(np.arange(len(keys)), sizes)
+    known = found >= 0
     shape = (len(keys), counts.matrix.shape[0])
-    return keys, sparse.csr_matrix((data, (rows, cols)), shape=shape, dtype=np.int64)
+    return keys, sparse.csr_matrix((np.ones(int(known.sum()), dtype=np.int64), (rows[known], found[known])),
+                                   shape=shape, dtype=np.int64)
 
 
 def _top(values: np.ndarray, vocabulary: np.ndarray, n: int) -> np.ndarray:
@@ -201,20 +201,17 @@ _STORE_COUNTS: dict[str, tuple[tuple, Counts]] = {}
 
 
 def store_counts(session) -> Counts:
-    """Word counts of every indexed segment of the store, kept in memory until the index changes
-    (so switching between groupings costs a matrix product, not a pass over the corpus)."""
-    from sqlalchemy import func, select
+    """Word counts of every indexed segment of the store: kept in memory until the index changes (so
+    switching between groupings costs a matrix product), read from the store when ingest saved them
+    for the index as it is, else counted now."""
+    from qualcode.search.word_counts import count_index, index_state, read_saved
 
-    from qualcode.store import schema
-
-    T = schema.SearchTerms
-    state = tuple(session.execute(select(func.count(), func.max(T.segment_id), func.min(T.version))).one())
+    state = index_state(session)
     where = str(session.get_bind().url)
     cached = _STORE_COUNTS.get(where)
     if cached is not None and cached[0] == state:
         return cached[1]
-    rows = session.execute(select(T.segment_id, T.lemmas).order_by(T.segment_id)).all()
-    counts = Counts.build([r[0] for r in rows], [r[1].split() for r in rows])
+    counts = Counts.of(read_saved(session, state) or count_index(session))
     _STORE_COUNTS[where] = (state, counts)
     return counts
 
@@ -268,6 +265,7 @@ def groups_from_store(session, by: str, *, include_machine: bool = False, places
 
     from sqlalchemy import select
 
+    from qualcode.analysis.codebook_info import codebook_for_store
     from qualcode.analysis.frame import load_codes
     from qualcode.review.labels import reviewed_labels
     from qualcode.search.search import MACHINE_SOURCES, place_column
@@ -301,7 +299,7 @@ def groups_from_store(session, by: str, *, include_machine: bool = False, places
             if seg in wanted and seg not in labels:
                 codes.setdefault(seg, set()).add(code)
     scope = [i for i in ids if i in labels or include_machine]
-    table = load_codes(session)
+    table = load_codes(session, codebook_for_store(session))
     names = dict(zip(table["code"], table["code_name" if by == "code" else "theme_name"]))
     themes = dict(zip(table["code"], table["theme"]))
     order = {c: n for n, c in enumerate(table["code"])}

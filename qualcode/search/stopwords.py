@@ -73,3 +73,8 @@ def stop_words() -> frozenset[str]:
 
 def is_stop(word: str) -> bool:
     return word in stop_words()
+
+
+def is_content(word: str, stop: frozenset[str]) -> bool:
+    """A lemma that says something: not a stop word, a number or a single letter."""
+    return len(word) > 1 and not word.isdigit() and word not in stop

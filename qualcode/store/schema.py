@@ -294,6 +294,17 @@ class SearchTerms(Base):
     parts: Mapped[str] = mapped_column(Text, default="")
 
 
+class SearchCounts(Base):
+    """The word-count matrix of the whole search index, saved by ingest (0009) so that a report or the
+    app reads it instead of counting 100,000+ segments' lemmas again; ``state`` names the index it
+    counts (``qualcode.search.word_counts.index_state``), and a stale row is ignored."""
+
+    __tablename__ = "search_counts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # numpy .npz: segment ids, CSR arrays, vocabulary
+
+
 class SearchProposal(Base):
     """A saved search offered as patterns for a code; the codebook editor accepts or dismisses it (0008)."""
 
