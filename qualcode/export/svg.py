@@ -78,8 +78,13 @@ class SvgDrawer:
         return Drawing(spec, None)
 
     def close(self) -> None:
+        """Stop the drawing process now: letting it wind down its JavaScript engine kept the
+        report's process alive for another half second."""
         if self._pool is not None:
+            processes = list(getattr(self._pool, "_processes", {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
 
     def __enter__(self) -> "SvgDrawer":
         return self
