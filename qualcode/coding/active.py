@@ -18,9 +18,11 @@ import numpy as np
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from qualcode.coding.artifacts import newest_artifact
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.scores import rule_prior
 from qualcode.store import schema
+from qualcode.store.bulk_read import read_rows
 
 RARE_BONUS = 1.0  # a code with no confirmed positives weighs 1 + RARE_BONUS, a common one ~1
 SPREAD = 0.1  # share of the other codes' uncertainty added to the most uncertain one
@@ -72,14 +74,12 @@ def _positives(session: Session, code_ids: list[str]) -> np.ndarray:
 
 def review_queue(session: Session, n: int, codebook: Codebook) -> list[QueueItem]:
     """The ``n`` segments (not yet marked done) whose review would teach the model most."""
-    from qualcode.coding.training import newest_artifact
-
     code_ids = codebook.code_ids
     col = {c: j for j, c in enumerate(code_ids)}
     artifact = newest_artifact(session)
     use_model = artifact is not None and artifact[1] == codebook.version
     done = select(schema.SegmentReview.segment_id).where(schema.SegmentReview.active)
-    seg_ids = np.array(_fetch(session, select(schema.Segment.__table__.c.id).where(
+    seg_ids = np.array(read_rows(session, select(schema.Segment.__table__.c.id).where(
         schema.Segment.codable, schema.Segment.id.not_in(done)).order_by(schema.Segment.id)), dtype=np.int64)
     seg_ids = seg_ids.reshape(-1)
     if n <= 0 or len(seg_ids) == 0:
@@ -117,11 +117,11 @@ def _stored_scores(session: Session, seg_ids: np.ndarray, col: dict[str, int], *
     """Segments × codes matrix of stored active coding scores (0 where none), or None if no rows.
 
     ~100k rows must load in a fraction of a second, so the query maps codes to column
-    numbers itself and its all-numeric rows are read straight from the DB-API cursor."""
+    numbers itself and its all-numeric rows are read straight from the driver's cursor."""
     table = schema.Coding.__table__
     stmt = select(table.c.segment_id, case(col, value=table.c.code, else_=-1),
                   func.coalesce(table.c.score, 0.0)).where(table.c.active, *conditions)
-    rows = _fetch(session, stmt)
+    rows = read_rows(session, stmt)
     if not rows:
         return None
     data = np.array(rows, dtype=float)
@@ -131,18 +131,6 @@ def _stored_scores(session: Session, seg_ids: np.ndarray, col: dict[str, int], *
     matrix = np.zeros((len(seg_ids), len(col)))
     matrix[pos[keep], cols[keep]] = data[keep, 2]
     return matrix
-
-
-def _fetch(session: Session, stmt) -> list[tuple]:
-    """All rows of a Core select as plain tuples, straight from the DB-API cursor (no Row objects)."""
-    conn = session.connection()
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 def _no(x: float) -> str:

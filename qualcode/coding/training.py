@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from qualcode.coding.artifacts import newest_artifact
 from qualcode.coding.base import base_model_for, base_status
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.model import CodeModel
@@ -197,14 +198,6 @@ def _metrics(model: CodeModel, label_sets: list[set[str]], seconds: float, diges
 
 
 # -- loading -------------------------------------------------------------------------------
-
-def newest_artifact(session: Session):
-    """(version, codebook_version, metrics) of the newest active artefact, without its payload."""
-    return session.execute(
-        select(schema.ModelArtifact.version, schema.ModelArtifact.codebook_version, schema.ModelArtifact.metrics)
-        .where(schema.ModelArtifact.active)
-        .order_by(schema.ModelArtifact.created_at.desc(), schema.ModelArtifact.id.desc()).limit(1)).first()
-
 
 def model_status(session: Session, codebook: Codebook) -> ModelStatus:
     """The store's newest model if it belongs to ``codebook`` and its base; else the shipped
