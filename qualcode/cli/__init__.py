@@ -19,6 +19,10 @@ def main() -> None:
     """Entry point: run the app; turn unexpected errors into one readable line unless --debug."""
     try:
         app()
+    except SystemExit as done:
+        if done.code in (None, 0):
+            leave_at_once()
+        raise
     except (UserError, FileNotFoundError, PermissionError, ValueError) as err:
         if state["debug"]:
             raise
@@ -32,3 +36,26 @@ def main() -> None:
             raise
         err_console.print(f"[red]Unexpected error:[/red] {type(err).__name__}: {err} (run with --debug for details)")
         sys.exit(1)
+
+
+def leave_at_once() -> None:
+    """End the process as soon as a command has succeeded.
+
+    Python's own shutdown clears every module of a process that imported pandas, pyarrow,
+    Altair and SQLAlchemy: 0.2-0.4 s after each command, doing nothing a finished command
+    needs. What does matter is done here: the exit handlers run (worker pools, temporary
+    folders, logging), stores are closed (SQLite folds its log into the file), output is
+    flushed; then the process ends."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    db = sys.modules.get("qualcode.store.db")
+    if db is not None:
+        db.close_stores()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`qualcode queue | head`): nothing more to say
+            pass
+    os._exit(0)

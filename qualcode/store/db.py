@@ -135,6 +135,9 @@ def _first_line(err: Exception) -> str:
     return message.splitlines()[0] if message else type(err).__name__
 
 
+_OPENED: list[Engine] = []  # every engine get_engine made, for close_stores
+
+
 @lru_cache(maxsize=8)
 def get_engine(db: str | None = None) -> Engine:
     """One migrated engine per store; cached so every caller shares its pool."""
@@ -144,7 +147,15 @@ def get_engine(db: str | None = None) -> Engine:
         _check_sqlite_file(engine, display_name(db))
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine, display_name(db))
+    _OPENED.append(engine)
     return engine
+
+
+def close_stores() -> None:
+    """Close the pooled connections of every store opened here (SQLite then folds its write-ahead
+    log back into the store file, as it does when a process ends normally)."""
+    for engine in _OPENED:
+        engine.dispose()
 
 
 def session_factory(db: str | None = None) -> sessionmaker[Session]:
