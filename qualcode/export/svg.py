@@ -78,8 +78,8 @@ class SvgDrawer:
         return Drawing(spec, None)
 
     def close(self) -> None:
-        """Stop the drawing process now: letting it wind down its JavaScript engine kept the
-        report's process alive for another half second."""
+        """Stop the drawing process: terminated, since nothing of it is needed once the charts
+        are drawn, and the report's exit should not wait for its JavaScript engine to wind down."""
         if self._pool is not None:
             processes = list(getattr(self._pool, "_processes", {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
