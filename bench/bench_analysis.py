@@ -97,9 +97,6 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
                 s.execute(insert(T.SegmentReview.__table__), rev_rows)
             if term_rows:
                 s.execute(insert(T.SearchTerms.__table__), term_rows)
-    from qualcode.search.word_counts import save_counts
-
-    save_counts(factory)  # as a run leaves the store: the index's word counts saved for reports
     factory.kw["bind"].dispose()
 
 
@@ -134,6 +131,16 @@ def page_timings(db: str) -> None:
         step(f"view «{label}»", lambda lab=label: at.get("button_group")[0].set_value(lab).run())
     step("filter: one municipality", lambda: at.multiselect(key="an_place").set_value(["Kommune 001"]).run())
     step("filter back to all (cached)", lambda: at.multiselect(key="an_place").set_value([]).run())
+
+
+def forget_saved_counts(db: str) -> None:
+    """Drop the word counts a reader saved (a run changes the index, so its first report counts again)."""
+    from sqlalchemy import delete
+
+    from qualcode.store import schema, session_factory
+
+    with session_factory(db).begin() as s:
+        s.execute(delete(schema.SearchCounts))
 
 
 def run_command(args: list[str]) -> float:
@@ -174,8 +181,11 @@ def main() -> int:
     page_timings(args.db)
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "rapport.html"
+        forget_saved_counts(args.db)  # as a run leaves the store: the first report counts the words and saves them
+        first = run_command(["report", "--db", args.db, "-o", str(report)])
+        print(f"{'qualcode report (HTML, charts), first after a run':<58} {first:6.2f} s")
         results["qualcode report (HTML, charts)"] = (run_command(["report", "--db", args.db, "-o", str(report)]), 0)
-        print(f"{'qualcode report (HTML, charts), confirmed':<58} {results['qualcode report (HTML, charts)'][0]:6.2f} s")
+        print(f"{'qualcode report (HTML, charts), again':<58} {results['qualcode report (HTML, charts)'][0]:6.2f} s")
         machine = run_command(["report", "--include-machine", "--db", args.db, "-o", str(report)])
         print(f"{'qualcode report --include-machine (HTML, charts)':<58} {machine:6.2f} s")
     queue = run_command(["queue", "-n", "20", "--db", args.db])

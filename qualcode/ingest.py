@@ -177,19 +177,7 @@ def ingest(
         for copy in copies.pop(digest, []):
             results.append(_copy_result(copy, source, result))
             report(results[-1])
-    if any(r.status == "ingested" for r in results):
-        _save_word_counts(session_factory)
     return results
-
-
-def _save_word_counts(session_factory) -> None:
-    """Save the search index's word counts for reports; a failure here costs reports a second, not the run."""
-    from qualcode.search.word_counts import save_counts
-
-    try:
-        save_counts(session_factory)
-    except Exception:
-        log.warning("could not save the word counts; reports will count words themselves", exc_info=True)
 
 
 def _jobs(todo: list[tuple[SourceFile, str]], pseudonymise: bool, names_file: Path | None, ocr: str) -> list[Job]:

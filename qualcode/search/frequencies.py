@@ -202,16 +202,20 @@ _STORE_COUNTS: dict[str, tuple[tuple, Counts]] = {}
 
 def store_counts(session) -> Counts:
     """Word counts of every indexed segment of the store: kept in memory until the index changes (so
-    switching between groupings costs a matrix product), read from the store when ingest saved them
-    for the index as it is, else counted now."""
-    from qualcode.search.word_counts import count_index, index_state, read_saved
+    switching between groupings costs a matrix product), read from the store when saved there for the
+    index as it is, else counted now and saved for the next reader."""
+    from qualcode.search.word_counts import count_index, index_state, read_saved, save_counts
 
     state = index_state(session)
     where = str(session.get_bind().url)
     cached = _STORE_COUNTS.get(where)
     if cached is not None and cached[0] == state:
         return cached[1]
-    counts = Counts.of(read_saved(session, state) or count_index(session))
+    arrays = read_saved(session, state)
+    if arrays is None:
+        arrays = count_index(session)
+        save_counts(session.get_bind(), state, arrays)
+    counts = Counts.of(arrays)
     _STORE_COUNTS[where] = (state, counts)
     return counts
 

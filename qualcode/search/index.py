@@ -98,7 +98,4 @@ def index_missing(factory, progress: Progress | None = None) -> int:
             done += index_segments(session, batch)
             after = batch[-1][0]
         progress and progress(min(done, todo), todo)
-    from qualcode.search.word_counts import save_counts
-
-    save_counts(factory)  # the word counts of the index as it now is
     return done

@@ -1,9 +1,10 @@
 """The search index's word counts as CSR arrays: counted by pyarrow and numpy, saved in the store.
 
-Counting the lemmas of a yearly store's 100,000+ segments takes about a second. Ingest
-saves the counts once (``save_counts``; light enough for the writing process: no pandas,
-no scipy), and readers take them while they still describe the index (``read_saved``):
-whatever changes the index changes its state, and stale counts are simply not used.
+Counting the lemmas of a yearly store's 100,000+ segments takes about a second. The first
+reader after a change counts and saves (``save_counts``); later readers (reports, the app)
+take the saved counts while they still describe the index (``read_saved``): whatever
+changes the index changes its state, and stale counts are simply not used. Ingest does not
+count: its writing process must stay small however large the store grows.
 """
 from __future__ import annotations
 
@@ -124,17 +125,24 @@ def read_saved(session: Session, state: str) -> CountArrays | None:
         return None
 
 
-def save_counts(factory) -> None:
-    """Count the whole index and save the counts (one transaction; replaces what was saved)."""
-    with factory.begin() as session:
-        state = index_state(session)
-        counts = count_index(session)
-        buffer = io.BytesIO()
-        np.savez(buffer, segment_ids=counts.segment_ids, indptr=counts.indptr, indices=counts.indices,
-                 data=counts.data.astype(np.int32),
-                 vocabulary=np.frombuffer("\n".join(counts.vocabulary).encode("utf-8"), dtype=np.uint8))
-        row = session.get(schema.SearchCounts, ROW_ID)
-        if row is None:
-            session.add(schema.SearchCounts(id=ROW_ID, state=state, payload=buffer.getvalue()))
-        else:
-            row.state, row.payload = state, buffer.getvalue()
+def save_counts(engine, state: str, counts: CountArrays) -> None:
+    """Save ``counts`` of the index in ``state`` (replacing what was saved), in a transaction of its own;
+    a store that cannot take the write (read-only, locked) keeps what it had."""
+    buffer = io.BytesIO()
+    np.savez(buffer, segment_ids=counts.segment_ids, indptr=counts.indptr, indices=counts.indices,
+             data=counts.data.astype(np.int32),
+             vocabulary=np.frombuffer("\n".join(counts.vocabulary).encode("utf-8"), dtype=np.uint8))
+    table = schema.SearchCounts.__table__
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.begin() as conn:
+            if sqlite:  # a run writing right now: give up at once rather than keep a report waiting
+                conn.exec_driver_sql("PRAGMA busy_timeout=200")
+            try:
+                conn.execute(table.delete().where(table.c.id == ROW_ID))
+                conn.execute(table.insert().values(id=ROW_ID, state=state, payload=buffer.getvalue()))
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+    except Exception:  # a cache: not saving it costs the next reader a recount, nothing else
+        log.warning("could not save the word counts", exc_info=True)
