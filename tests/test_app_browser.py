@@ -240,3 +240,16 @@ def test_norwegian_labels_and_addressable_pages(server, page):
     _settle(page, "Analyse")
     assert "visning=Kode" in page.url
     page.screenshot(path=str(SHOTS / "analyse-kode-dokument.png"), full_page=True)
+
+
+def test_the_html_report_downloads_with_its_charts(server, page):
+    """The export page makes the report like the command does (charts drawn in a spawned process,
+    from inside the Streamlit server), and the file has its charts inline."""
+    url, _db = server
+    page.goto(f"{url}/eksport?reviewer=Kari")
+    _settle(page, "Eksport")
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="HTML-rapport").click()
+    html = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Tematisk analyse" in html and html.count("<svg") >= 1
+    assert "http://" not in html and "https://" not in html
