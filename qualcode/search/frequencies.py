@@ -73,11 +73,12 @@ class Counts:
         return cls(matrix, arrays.vocabulary, arrays.segment_ids)
 
     @cached_property
-    def _index(self) -> pd.Index:
+    def index(self) -> pd.Index:
+        """Row number of each segment id."""
         return pd.Index(self.segment_ids)
 
     def rows(self, segment_ids: Iterable[int]) -> np.ndarray:
-        found = self._index.get_indexer(list(segment_ids))
+        found = self.index.get_indexer(list(segment_ids))
         return found[found >= 0]
 
 
@@ -90,7 +91,7 @@ def _group_matrix(counts: Counts, groups: dict[str, Iterable[int]]) -> tuple[lis
     keys = list(groups)
     members = [list(groups[key]) for key in keys]
     sizes = [len(m) for m in members]
-    found = counts._index.get_indexer(np.fromiter(chain.from_iterable(members), dtype=np.int64, count=sum(sizes)))
+    found = counts.index.get_indexer(np.fromiter(chain.from_iterable(members), dtype=np.int64, count=sum(sizes)))
     rows = np.repeat(np.arange(len(keys)), sizes)
     known = found >= 0
     shape = (len(keys), counts.matrix.shape[0])

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from qualcode.search.stopwords import is_content, stop_words
 from qualcode.store import schema
 from qualcode.store.bulk_read import read_columns
+from qualcode.store.db import BUSY_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
 ROW_ID = 1  # the one row of search_counts
@@ -39,39 +40,14 @@ class CountArrays:
 
 def count_joined(segment_ids: Sequence[int], joined: Sequence[str]) -> CountArrays:
     """Count the content words of whitespace-joined lemmas (the index's form), split and hashed by
-    pyarrow in C++: 2-3x faster than splitting 100,000 strings in Python. pyarrow is reached through
-    its buffers only: its conversions from and to Python import pandas, which the writing process
-    of ``qualcode run`` must not load."""
+    pyarrow in C++: 2-3x faster than splitting 100,000 strings in Python."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded = [text.encode("utf-8") for text in joined]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
-    texts = pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
-    lists = pc.utf8_split_whitespace(texts)
+    lists = pc.utf8_split_whitespace(pa.array(joined, type=pa.large_string()))
     words = pc.dictionary_encode(pc.list_flatten(lists))
-    return count_codes(segment_ids, _ints(words.indices), _strings(words.dictionary), _ints(pc.list_value_length(lists)))
-
-
-def _ints(array) -> np.ndarray:
-    """A pyarrow integer array (no nulls) as int64 numpy values."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = pc.cast(array, pa.int64())
-    return np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + len(array)]
-
-
-def _strings(array) -> list[str]:
-    """A pyarrow string array (no nulls) as Python strings."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = pc.cast(array, pa.large_string())
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + len(array) + 1]
-    data = array.buffers()[2].to_pybytes() if len(array) else b""
-    return [data[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    return count_codes(segment_ids, words.indices.to_numpy(zero_copy_only=False), words.dictionary.to_pylist(),
+                       pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64))
 
 
 def count_codes(segment_ids, codes: np.ndarray, uniques, lengths: np.ndarray) -> CountArrays:
@@ -84,9 +60,9 @@ def count_codes(segment_ids, codes: np.ndarray, uniques, lengths: np.ndarray) ->
     cols = column[np.asarray(codes, dtype=np.int64)] if len(codes) else np.zeros(0, dtype=np.int64)
     rows = np.repeat(np.arange(len(lengths)), lengths)
     wanted = cols >= 0
-    # one key per (segment, word); sorted unique keys are the CSR entries, row by row, columns ascending
-    keys, data = np.unique(rows[wanted] * max(len(vocabulary), 1) + cols[wanted], return_counts=True)
     width = max(len(vocabulary), 1)
+    # one key per (segment, word); sorted unique keys are the CSR entries, row by row, columns ascending
+    keys, data = np.unique(rows[wanted] * width + cols[wanted], return_counts=True)
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.bincount(keys // width, minlength=len(lengths)), out=indptr[1:])
     return CountArrays(np.asarray(segment_ids, dtype=np.int64), indptr, (keys % width).astype(np.int32),
@@ -143,6 +119,6 @@ def save_counts(engine, state: str, counts: CountArrays) -> None:
                 conn.execute(table.insert().values(id=ROW_ID, state=state, payload=buffer.getvalue()))
             finally:
                 if sqlite:
-                    conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     except Exception:  # a cache: not saving it costs the next reader a recount, nothing else
         log.warning("could not save the word counts", exc_info=True)

@@ -33,12 +33,15 @@ class NotAStoreError(StoreError):
     """The file or database exists but is not a qualcode store."""
 
 
+BUSY_TIMEOUT_MS = 10000  # how long a SQLite write waits for another writer
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
