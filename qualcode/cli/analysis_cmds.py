@@ -70,15 +70,14 @@ def report(
     Examples: `qualcode report -o rapport.html`, `qualcode report -o tabeller.xlsx`,
     `qualcode report --format csv -o tabeller/`
     """
-    from contextlib import ExitStack
+    from contextlib import nullcontext
 
     from qualcode.export.svg import SvgDrawer
 
     fmt, output = report_format(output, fmt)
     store = existing_store(db)
-    with ExitStack() as stack:
-        # the chart process warms up while the store is read
-        drawer = stack.enter_context(SvgDrawer()) if fmt is ReportFormat.html else None
+    # the chart process warms up while the store is read
+    with SvgDrawer() if fmt is ReportFormat.html else nullcontext() as drawer:
         data = _report(store, output, fmt, include_machine, municipality, year, doc_type, drawer)
     basis = "confirmed + machine codings" if include_machine else "reviewer-confirmed codings"
     console.print(f"Report ({fmt.value}, {basis}: {len(data.codings)} coding(s) in "

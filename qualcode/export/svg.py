@@ -26,10 +26,6 @@ _NAMESPACES = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 _WARM_UP = '{"mark": "point"}'
 
 
-def chart_svg(chart: "alt.TopLevelMixin") -> str:
-    return spec_svg(spec_json(chart))
-
-
 def spec_json(chart: "alt.TopLevelMixin") -> str:
     """The chart's Vega-Lite spec (Python work, so it is done where the data is).
     Not validated against the schema here: the tests validate every chart the report draws."""
