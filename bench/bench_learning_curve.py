@@ -73,7 +73,7 @@ def main() -> int:
         return 0
 
     from qualcode.coding.active import code_weights, rank
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
     from qualcode.coding.evaluation import fold_keys, score
     from qualcode.coding.features import analyse
     from qualcode.coding.model import CodeModel, rule_prior

@@ -95,7 +95,7 @@ def main() -> int:
     from sqlalchemy import func, insert, select
 
     from qualcode.coding.active import review_queue
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
     from qualcode.coding.training import train_from_store
     from qualcode.store import schema, session_factory
 

@@ -41,7 +41,7 @@ def main() -> int:
 
     import numpy as np
 
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
     from qualcode.coding.evaluation import score
     from qualcode.coding.features import analyse
     from qualcode.coding.reference import load_reference, project_sets, shipped_sets

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qualcode.coding.apply import Coder, MachineCoding
+    from qualcode.coding.coder import Coder, MachineCoding
     from qualcode.prepare import Prepared
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def setup(spec: CoderSpec | None) -> None:
     if spec is None:
         _CODER = None
         return
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
 
     coder = current_coder(spec.codebook_path)  # rules plus the base model shipped with the codebook
     _CODER = coder if spec.model is None else coder.with_model(spec.model)  # the store's own model wins

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qualcode.coding.apply import KEEP_WEAK_ABOVE, Coder
+from qualcode.coding.coder import KEEP_WEAK_ABOVE, Coder
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.model import CodeModel, rule_prior
 from qualcode.coding.rules import RuleCoder, predict_records

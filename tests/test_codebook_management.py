@@ -221,7 +221,7 @@ def test_a_failed_store_write_leaves_file_and_store_as_they_were(designed, monke
 
 
 def test_recoding_replaces_machine_suggestions_and_never_reviewer_decisions(designed):
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
     from qualcode.review.recode import recode_store
 
     factory, own = designed

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from fixtures.corpus import write_corpus, write_pdf
 from qualcode.cli import app
-from qualcode.coding.apply import current_coder
+from qualcode.coding.coder import current_coder
 from qualcode.ingest import ingest
 from qualcode.pipeline import start_run
 from qualcode.store import session_factory

@@ -38,3 +38,15 @@ def test_with_workers_the_writing_process_never_loads_nlp(tmp_path, db):
     result, loaded = _run_and_list_heavy_modules(corpus, "--db", db, "--workers", "2")
     assert result.returncode == 0 and "Ingested 3 file(s)" in result.stdout, result.stdout + result.stderr
     assert loaded == []  # spaCy ran in the workers; this process only wrote
+
+
+def test_classify_never_loads_the_database_layer(tmp_path):
+    segments = tmp_path / "segments.jsonl"
+    segments.write_text(json.dumps({"id": "s1", "text": "Barneverntjenesten samarbeider med skolen."}) + "\n",
+                        encoding="utf-8")
+    probe = PROBE.format(heavy=("sqlalchemy", "spacy"))
+    result = subprocess.run([sys.executable, "-c", probe, "classify", str(segments), "-o", str(tmp_path / "out.jsonl")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stderr.splitlines() if line.startswith("LOADED "))
+    assert json.loads(line.removeprefix("LOADED ")) == ["spacy"]  # it codes, so spaCy, but no store

@@ -166,7 +166,7 @@ def test_predict_records_shape(fitted, rules):
 
 
 def _Coder(book, rules):  # what current_coder() returns for a codebook without a base model
-    from qualcode.coding.apply import Coder
+    from qualcode.coding.coder import Coder
 
     return Coder(book, rules, "test")
 

@@ -64,3 +64,52 @@ def test_pipe_handles_empty_and_many_texts(nlp):
     assert len(docs) == 150
     assert len(docs[0]) == 0
     assert len(list(docs[2].sents)) == 2
+
+
+# -- simplemma's dictionary, kept decoded in the cache folder -------------------------------
+
+def _fresh_lemmatizer():
+    import simplemma
+    from simplemma.strategies import DefaultStrategy
+
+    from qualcode.nlp import CachedDictionaries
+
+    return simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=CachedDictionaries()))
+
+
+WORDS = ["barneverntjenestene", "foreldrene", "tiltakene", "samarbeidet", "tenestene", "ungdommene", "xqzt"]
+
+
+def test_the_cached_dictionary_gives_simplemmas_own_lemmas_and_is_read_back(tmp_path, monkeypatch):
+    import simplemma
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    monkeypatch.setenv("QUALCODE_CACHE_DIR", str(tmp_path))
+    expected = [simplemma.lemmatize(w, lang="nb") for w in WORDS]
+    assert [_fresh_lemmatizer().lemmatize(w, "nb") for w in WORDS] == expected
+    kept = list(tmp_path.glob("simplemma-*-nb.marshal"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 1_000_000
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]  # written whole, then renamed
+
+    def no_decoding(self, lang):
+        raise AssertionError("decoded again although the cache folder holds the dictionary")
+
+    monkeypatch.setattr(DefaultDictionaryFactory, "_get_dictionary_uncached", no_decoding)
+    assert [_fresh_lemmatizer().lemmatize(w, "nb") for w in WORDS] == expected
+
+
+def test_a_damaged_cache_file_is_decoded_again_and_replaced(tmp_path, monkeypatch):
+    import simplemma
+
+    monkeypatch.setenv("QUALCODE_CACHE_DIR", str(tmp_path))
+    broken = tmp_path / f"simplemma-{simplemma.__version__}-nb.marshal"
+    broken.write_bytes(b"\x00 not marshal data")
+    assert _fresh_lemmatizer().lemmatize("barneverntjenestene", "nb") == "barneverntjeneste"
+    assert broken.stat().st_size > 1_000_000
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("QUALCODE_CACHE_DIR", str(blocker / "qualcode"))
+    assert _fresh_lemmatizer().lemmatize("kommunene", "nb") == "kommune"

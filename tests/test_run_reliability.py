@@ -221,7 +221,7 @@ def test_files_that_failed_are_never_reported_as_unchanged(tmp_path, db):
 
 def test_a_reviewer_never_waits_while_a_run_codes(tmp_path, db, monkeypatch):
     """Coding happens before the short write transaction: a slow coder holds no lock."""
-    from qualcode.coding.apply import Coder
+    from qualcode.coding.coder import Coder
     from qualcode.review import actions
 
     factory = session_factory(db)

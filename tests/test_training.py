@@ -6,7 +6,8 @@ from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from qualcode.coding import training
-from qualcode.coding.apply import code_new_segments, current_coder
+from qualcode.coding.coder import current_coder
+from qualcode.coding.apply import code_new_segments
 from qualcode.coding.training import (NothingToTrain, apply_model, current_or_retrained, load_current_model,
                                       model_status, train_from_store, training_data)
 from qualcode.review.actions import mark_done

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qualcode.coding import validation
-from qualcode.coding.apply import Coder
+from qualcode.coding.coder import Coder
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.reference import ReferenceSet, load_reference
 from qualcode.coding.rules import RuleCoder

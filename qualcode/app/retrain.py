@@ -98,7 +98,7 @@ class Retrainer:
             self._thread.join(timeout)
 
     def _train(self, factory, actor: str, codebook_path, on_done, number: int) -> None:
-        from qualcode.coding.apply import current_coder
+        from qualcode.coding.coder import current_coder
         from qualcode.coding.training import train_from_store
 
         before = latest_model_kappa(factory)

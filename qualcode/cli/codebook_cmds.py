@@ -33,7 +33,7 @@ def _actor(name: str | None) -> str:
 
 
 def _recode(db: str, factory, path: Path) -> None:
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
     from qualcode.review.recode import recode_store
 
     coder = current_coder(str(path))

@@ -58,7 +58,7 @@ def classify(
 
     Example: `qualcode classify segments.jsonl -o predictions.jsonl`
     """
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
 
     records = read_jsonl(segments)
     coder = current_coder(codebook)

@@ -47,7 +47,7 @@ def train(
     if base:
         _train_base(codebook, seed)
         return
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
     from qualcode.coding.store_codebook import codebook_path_for
     from qualcode.coding.training import NothingToTrain, train_from_store
     from qualcode.store import session_factory
@@ -81,7 +81,7 @@ def train(
 
 
 def _train_base(codebook: Path | None, seed: int) -> None:
-    from qualcode.coding.apply import Coder
+    from qualcode.coding.coder import Coder
     from qualcode.coding.base import build_base
     from qualcode.coding.codebook import load_codebook
     from qualcode.coding.rules import RuleCoder
@@ -151,7 +151,7 @@ def evaluate(
         preds = read_jsonl(predictions, ("id",))
         what = f"predictions from {predictions}"
     else:
-        from qualcode.coding.apply import current_coder
+        from qualcode.coding.coder import current_coder
 
         coder = current_coder(codebook)
         if rules_only:
@@ -203,7 +203,7 @@ def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: i
                  output: Path | None, workers: int) -> None:
     """Leave-one-document/genre/set-out tables (see qualcode.coding.validation)."""
     from qualcode.cli.coding_cmds import write_jsonl
-    from qualcode.coding.apply import current_coder
+    from qualcode.coding.coder import current_coder
     from qualcode.coding.reference import file_set, load_reference
     from qualcode.coding.validation import code_table, genre_table, hold_out
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+import numpy as np
 from spacy.attrs import IDX, LEMMA, LOWER, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -124,12 +125,14 @@ class _Compiled:
 
     def token_info(self, orth: int, low: int, lemma: int, strings) -> tuple:
         """(markup only?, length, matched terms, one-word sequences it completes, longer
-        sequences it may start) of a token, cached per (form, lower, lemma)."""
+        sequences it may start, does it start any?) of a token, cached per (form, lower, lemma)."""
         key = (orth, low, lemma)
         got = self._info.get(key)
         if got is None:
             terms = self.token_terms(low, lemma, strings)
-            got = (self.is_markup(orth, strings), self.length(orth, strings), terms, *self.starts(terms))
+            single, longer = self.starts(terms)
+            got = (self.is_markup(orth, strings), self.length(orth, strings), terms, single, longer,
+                   bool(single or longer))
             if len(self._info) > 500_000:
                 self._info.clear()
             self._info[key] = got
@@ -182,58 +185,48 @@ class _DocView:
     def __init__(self, doc: Doc, comp: _Compiled, text: str | None = None) -> None:
         self.doc = doc
         self.text = text if text is not None else doc.text
-        self.pos: list[int] = []
-        self.idx: list[int] = []
-        self.end: list[int] = []
-        self.sent_of: list[int] = []
-        tsets: list[frozenset[int]] = []
         self.hits: dict[int, list[Hit]] = {}
-        hits = self.hits
-        pending: list[tuple[int, tuple]] = []  # (position, longer sequences that may start there)
-        # hash arrays instead of Token objects: this loop runs over every token
-        rows = doc.to_array([ORTH, LOWER, LEMMA, SENT_START, IDX]).tolist() if len(doc) else []
-        info, cache, strings = comp.token_info, comp._info, doc.vocab.strings
-        pos_add, idx_add, end_add, sent_add, ts_add = (self.pos.append, self.idx.append, self.end.append,
-                                                       self.sent_of.append, tsets.append)
-        sid = -1
-        j = 0
-        for i, (orth, low, lem, start, idx) in enumerate(rows):
-            if start == 1 or sid < 0:
-                sid += 1
-            got = cache.get((orth, low, lem))
-            if got is None:
-                got = info(orth, low, lem, strings)
-            if got[0]:  # markup only
-                continue
-            pos_add(i)
-            idx_add(idx)
-            end_add(idx + got[1])
-            sent_add(sid)
-            ts_add(got[2])
+        self.idx: list[int] = []  # character offset of each position
+        self.sent_of: list[int] = []  # sentence number of each position
+        self._info: list[tuple] = []  # the token_info of each position
+        if not len(doc):
+            return
+        # whole-document columns and one cached lookup per token: this runs over every token,
+        # and most tokens match nothing, so only the few that start a sequence are visited
+        columns = doc.to_array([ORTH, LOWER, LEMMA, SENT_START, IDX])
+        orth, low, lem, _, idx = columns.T.tolist()
+        starts = columns[:, 3].astype(np.int64) == 1
+        sent = np.cumsum(starts) - (1 if starts[0] else 0)  # the first token opens sentence 0 either way
+        cache, strings = comp._info, doc.vocab.strings
+        info = [cache.get(key) or comp.token_info(*key, strings) for key in zip(orth, low, lem)]
+        sent_of = sent.tolist()
+        if any(got[0] for got in info):  # drop markup-only tokens
+            keep = [i for i, got in enumerate(info) if not got[0]]
+            info, idx, sent_of = [info[i] for i in keep], [idx[i] for i in keep], [sent_of[i] for i in keep]
+        self.idx, self.sent_of, self._info = idx, sent_of, info
+        hits, n = self.hits, len(info)
+        for i in [i for i, got in enumerate(info) if got[5]]:
+            got = info[i]
             for s in got[3]:
                 if s in hits:
-                    hits[s].append((j, j + 1))
+                    hits[s].append((i, i + 1))
                 else:
-                    hits[s] = [(j, j + 1)]
-            if got[4]:
-                pending.append((j, got[4]))
-            j += 1
-        n = j
-        for i, multis in pending:
-            for s, seq in multis:
+                    hits[s] = [(i, i + 1)]
+            for s, seq in got[4]:
                 end = i + len(seq)
                 if end > n:
                     continue
                 if end == i + 2:  # most phrases have two words
-                    if seq[1].isdisjoint(tsets[i + 1]):
+                    if seq[1].isdisjoint(info[i + 1][2]):
                         continue
-                elif not all(not seq[k].isdisjoint(tsets[i + k]) for k in range(1, len(seq))):
+                elif not all(not seq[k].isdisjoint(info[i + k][2]) for k in range(1, len(seq))):
                     continue
                 hits.setdefault(s, []).append((i, end))
 
     def chars(self, span: Hit) -> tuple[int, int]:
         """Character offsets of a span (in view positions) in the document text."""
-        return self.idx[span[0]], self.end[span[1] - 1]
+        last = span[1] - 1
+        return self.idx[span[0]], self.idx[last] + self._info[last][1]
 
     def find(self, seq_ids: list[int]) -> list[Hit]:
         hits = self.hits

@@ -144,7 +144,8 @@ def train_from_store(factory, actor: str = "system", *, coder=None, seed: int = 
 
     With ``apply``, segments not yet reviewed get fresh model codings, and the model and
     its codings are switched on together at the end (see `switch_over`)."""
-    from qualcode.coding.apply import current_coder, sync_codebook
+    from qualcode.coding.coder import current_coder
+    from qualcode.coding.apply import sync_codebook
 
     coder = coder or current_coder()
     book = coder.codebook
@@ -256,7 +257,7 @@ def current_or_retrained(factory, coder, actor: str = "system") -> ModelStatus:
 # -- applying ------------------------------------------------------------------------------
 
 def _model_rows(model: CodeModel, coder, segments: list[schema.Segment], actor: str, active: bool) -> list[dict]:
-    from qualcode.coding.apply import Coder
+    from qualcode.coding.coder import Coder
     from qualcode.store.schema import utcnow
 
     suggestions = Coder(coder.codebook, coder.rules, coder.pipeline, model, True).suggest([s.text for s in segments])
@@ -292,7 +293,7 @@ def apply_model(session: Session, model: CodeModel, segments: list[schema.Segmen
 
 
 def _coder_for(model: CodeModel, rules):
-    from qualcode.coding.apply import Coder
+    from qualcode.coding.coder import Coder
     from qualcode.nlp import pipeline_name
 
     if rules is None:

@@ -168,7 +168,8 @@ def apply_change(factory, path: Path, before_text: str, text: str, actor: str, a
     ``renamed`` maps old code ids to new ones (rename, move, merge); ``removed`` lists
     deleted codes, whose codings are deactivated (recoverable with undo).
     """
-    from qualcode.coding.apply import current_coder, sync_codebook
+    from qualcode.coding.coder import current_coder
+    from qualcode.coding.apply import sync_codebook
 
     actor = " ".join((actor or "").split())
     if not actor:
@@ -224,7 +225,8 @@ def undo_last_change(factory, path: Path, actor: str) -> schema.CodebookChange |
     Refused (CodebookError) when the file was edited by hand since, or when reviewers
     have since coded with a code the undo would take away. None when there is nothing to undo.
     """
-    from qualcode.coding.apply import current_coder, sync_codebook
+    from qualcode.coding.coder import current_coder
+    from qualcode.coding.apply import sync_codebook
 
     actor = " ".join((actor or "").split())
     if not actor:

@@ -112,7 +112,7 @@ class Recoder:
             self._thread.join(timeout)
 
     def _run(self, factory, codebook_path: str) -> None:
-        from qualcode.coding.apply import current_coder
+        from qualcode.coding.coder import current_coder
 
         while True:
             try:

@@ -67,12 +67,9 @@ def _clean(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _known():
-    import simplemma
+    from qualcode.nlp import is_known
 
-    def known(word: str) -> bool:
-        return simplemma.is_known(word, lang="nb")
-
-    return known
+    return is_known
 
 
 def _split(word: str, least: int) -> tuple[int, tuple[tuple[int, int], ...]] | None:
