@@ -99,3 +99,34 @@ def test_model_threshold_applies_at_exactly_the_threshold(rules):
     assert "a.halv" in model.decide(proba)[0]
     [found] = Coder(rules.codebook, rules, "test", model, True).suggest(["Hunden sov."])
     assert [m.applied for m in found if m.code == "a.halv" and m.source == "model"] == [True]
+
+
+# -- when a learned decision may replace the prior's ------------------------------------------
+
+def test_a_learned_decision_exactly_the_margin_above_the_prior_is_taken():
+    from qualcode.coding.model import _select
+
+    kappas = np.array([[0.50, 0.50, 0.50], [0.52, 0.5199, 0.60]])  # prior first, then one candidate per column
+    assert _select(kappas, 0.02).tolist() == [1, 0, 1]
+    assert _select(kappas, 0.0).tolist() == [1, 1, 1]
+
+
+def _candidates(n_wrong_learned: int) -> tuple[np.ndarray, np.ndarray]:
+    y = np.zeros(120, dtype=bool)
+    y[:30] = True
+    prior, learned = y.copy(), y.copy()
+    prior[[0, 1, 2, 3, 4, 5, 6, 7, 40, 41, 42, 43]] ^= True  # 12 mistakes
+    learned[[8, 9, 10, 11, 12, 13, 50, 51, 52, 53, 54, 55][:n_wrong_learned]] ^= True  # elsewhere
+    return y, np.array([prior, learned])
+
+
+def test_the_base_takes_a_modest_gain_that_adapting_to_a_few_reviews_would_not_trust():
+    from qualcode.coding.model import ADAPT_GUARD, BASE_GUARD, _choose
+
+    y, candidates = _candidates(9)  # 9 mistakes instead of 12: better, but not in three resamples of four
+    assert _choose(y, candidates, 0, ADAPT_GUARD)[0] == 0
+    assert _choose(y, candidates, 0, BASE_GUARD)[0] == 1
+    y, candidates = _candidates(2)  # a clear gain: both take it
+    assert _choose(y, candidates, 0, ADAPT_GUARD)[0] == 1 and _choose(y, candidates, 0, BASE_GUARD)[0] == 1
+    y, candidates = _candidates(12)  # as many mistakes: neither gives up the prior
+    assert _choose(y, candidates, 0, ADAPT_GUARD)[0] == 0 and _choose(y, candidates, 0, BASE_GUARD)[0] == 0

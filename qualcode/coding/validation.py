@@ -22,7 +22,7 @@ import pandas as pd
 
 from qualcode.coding.evaluation import MIN_SUPPORT, score
 from qualcode.coding.features import Analysis, analyse
-from qualcode.coding.model import CodeModel, codebook_texts
+from qualcode.coding.model import BASE_GUARD, CodeModel, codebook_texts
 
 
 @dataclass
@@ -44,7 +44,7 @@ def codebook_rows(coder) -> tuple[Analysis, list[list[str]], np.ndarray]:
 def fit_base(coder, data: Analysis, records: list[dict], *, seed: int = 0, book_rows=None) -> CodeModel:
     """The base model on reference records: groups are documents, codebook text always trains."""
     book_rows = book_rows if book_rows is not None else codebook_rows(coder)
-    return CodeModel(seed=seed).fit(data, [r["codes"] for r in records], coder.codebook,
+    return CodeModel(seed=seed, guard=BASE_GUARD).fit(data, [r["codes"] for r in records], coder.codebook,
                                     groups=[r["doc"] for r in records], always=book_rows)
 
 
