@@ -61,7 +61,7 @@ class CachedDictionaries(DefaultDictionaryFactory):
     """simplemma's own dictionaries, decoded once per machine and simplemma version."""
 
     def _get_dictionary_uncached(self, lang: str):
-        path = cache_dir() / f"simplemma-{simplemma.__version__}-{lang}.marshal"
+        path = cache_dir() / f"simplemma-{simplemma.__version__}-{lang}.marshal{marshal.version}"
         try:
             table = marshal.loads(path.read_bytes())
             if isinstance(table, dict) and table:
