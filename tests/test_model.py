@@ -235,3 +235,14 @@ def test_stored_model_loads_without_pickle(fitted):
         assert all(name.endswith(".npy") for name in npz.namelist())
         for name in npz.namelist():
             assert np.load(io.BytesIO(npz.read(name)), allow_pickle=False) is not None  # no object arrays
+
+
+def test_labels_from_one_document_never_replace_the_prior(book, rules):
+    texts, labels = make(120, seed=1)
+    one = CodeModel(seed=0).fit_texts(texts, labels, book, rules=rules, groups=["plan-a"] * len(texts))
+    assert one.one_document
+    assert all(f.weight == 0 for f in one.fits.values())  # folds inside one document would flatter a change
+    two = CodeModel(seed=0).fit_texts(texts, labels, book, rules=rules,
+                                      groups=["plan-a" if i % 2 else "plan-b" for i in range(len(texts))])
+    assert not two.one_document
+    assert two.fits["dyr.hund"].weight > 0  # the same rows from two documents teach "valp"

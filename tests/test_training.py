@@ -48,7 +48,8 @@ def setup(db, tmp_path):
     texts, labels = make(60, seed=11)
     factory = session_factory(db)
     coder = current_coder(path)
-    ids = add_document(factory, coder, texts)
+    # two documents, so the first reviews span both: labels from one document change no decision
+    ids = add_document(factory, coder, texts[:30], "plan-a") + add_document(factory, coder, texts[30:], "plan-b")
     return factory, coder, ids, labels, tmp_path
 
 
@@ -69,6 +70,22 @@ def test_no_reviews_means_nothing_to_train(setup, db):
     result = CliRunner().invoke(app, ["train", "--db", db, "--codebook", str(setup[4] / "book.yaml")])
     assert result.exit_code != 0
     assert "no reviewed segments" in str(result.exception)
+
+
+def test_reviews_of_one_document_keep_the_decisions_and_say_why(setup, db):
+    from qualcode.cli import app
+
+    factory, coder, ids, labels, tmp_path = setup
+    train = ["train", "--db", db, "--codebook", str(tmp_path / "book.yaml")]
+    review(factory, ids, labels, 30)  # all of plan-a
+    result = train_from_store(factory, coder=coder)
+    assert result.metrics["one_document"] and result.metrics["codes_learned"] == 0
+    out = CliRunner().invoke(app, train)
+    assert out.exit_code == 0 and "comes from one document" in " ".join(out.output.split())
+    review(factory, ids[30:], labels[30:], 15)  # and some of plan-b
+    assert not train_from_store(factory, coder=coder).metrics["one_document"]
+    out = CliRunner().invoke(app, train)
+    assert out.exit_code == 0 and "one document" not in out.output
 
 
 def test_training_data_is_reviewer_labels_only(setup):

@@ -56,6 +56,7 @@ class Outcome:
     version: str = ""
     recoded: int = 0
     error: str = ""
+    one_document: bool = False  # every review from one document: the base model's decisions stand
 
 
 def trainer_available() -> bool:
@@ -118,7 +119,8 @@ class Retrainer:
                             n_labelled=int(getattr(result, "n_labelled", 0) or 0),
                             seconds=float(getattr(result, "seconds", time.perf_counter() - started) or 0.0),
                             version=str(getattr(result, "version", "") or ""),
-                            recoded=int(getattr(result, "recoded", 0) or 0))
+                            recoded=int(getattr(result, "recoded", 0) or 0),
+                            one_document=bool((getattr(result, "metrics", None) or {}).get("one_document")))
         if on_done is not None:
             on_done()
 

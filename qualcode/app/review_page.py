@@ -429,8 +429,10 @@ def _training_status(ctx) -> None:
         change = (f"{number(last.before)} → {number(last.after)}" if last.before is not None
                   else f"{number(last.after)} (første modell)")
     recoded = f" Nye forslag for {last.recoded} segmenter." if last.recoded else ""
+    alone = (" Alle gjennomgåtte segmenter er fra ett dokument, så grunnmodellens avgjørelser står til du har "
+             "gjennomgått segmenter i et dokument til." if last.one_document else "")
     st.success(f"Modellen er trent på nytt på {last.n_labelled} gjennomgåtte segmenter ({number(last.seconds, 1)} s). "
-               f"Samsvar modell–gjennomgåer (makro-kappa, kryssvalidert): {change}.{recoded}")
+               f"Samsvar modell–gjennomgåer (makro-kappa, kryssvalidert): {change}.{recoded}{alone}")
 
 
 @st.fragment(run_every=2)

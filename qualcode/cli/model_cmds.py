@@ -76,6 +76,10 @@ def train(
         f"Mean inner-CV kappa {_fmt(m['macro_cv_kappa'])} vs rules {_fmt(m['macro_rule_kappa'])} "
         f"(codes with >= 5 positives; optimistic, chosen on these folds - use `qualcode evaluate --cv` "
         f"for an honest estimate).", soft_wrap=True, highlight=False)
+    if m.get("one_document"):
+        console.print("Every reviewed segment comes from one document, so the model keeps the base model's "
+                      "decisions: a change can only be checked on a document it did not learn from. Review "
+                      "segments of a second document and train again.", soft_wrap=True, highlight=False)
     if recode:
         console.print(f"Wrote {result.recoded} model coding(s) for segments not yet reviewed.")
 

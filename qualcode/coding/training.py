@@ -195,6 +195,7 @@ def _metrics(model: CodeModel, label_sets: list[set[str]], seconds: float, diges
         "macro_cv_kappa": mean([v["cv_kappa"] for v in learned.values()]),
         "macro_rule_kappa": mean([v["rule_kappa"] for v in learned.values()]),
         "codes_learned": sum(v["weight"] > 0 for v in per_code.values()),
+        "one_document": model.one_document,
     }
 
 
