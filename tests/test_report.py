@@ -272,3 +272,15 @@ def test_the_drawing_process_dying_costs_no_chart():
             os.kill(pid, signal.SIGKILL)
         drawn = [drawer.submit(spec) for _ in range(2)]
         assert all(f.result(timeout=60).startswith("<svg") for f in drawn)
+
+
+def test_a_closed_drawer_leaves_no_pool_thread_for_the_interpreters_exit():
+    """A report that fails early closes its drawer while the process still warms up; the pool's
+    thread must end then, not race the interpreter's exit (Python 3.11 printed "Bad file descriptor")."""
+    import threading
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    from qualcode.export.svg import SvgDrawer
+
+    SvgDrawer().close()
+    assert not [t for t in threading.enumerate() if isinstance(t, _ExecutorManagerThread) and t.is_alive()]

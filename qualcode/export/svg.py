@@ -78,9 +78,13 @@ class SvgDrawer:
         are drawn, and the report's exit should not wait for its JavaScript engine to wind down."""
         if self._pool is not None:
             processes = list(getattr(self._pool, "_processes", {}).values())
+            manager = getattr(self._pool, "_executor_manager_thread", None)
             self._pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 process.terminate()
+            if manager is not None:  # let the pool's own thread finish now: left to the interpreter's
+                manager.join(5)  # exit, Python 3.11 can race it and print "Bad file descriptor"
+            self._pool = None
 
     def __enter__(self) -> "SvgDrawer":
         return self
