@@ -48,6 +48,8 @@ C_GRID = (2.0, 8.0)  # inverse regularisation candidates (chosen by out-of-fold 
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the learned probability in the blend
 THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.05), 2)
 BOOTSTRAP = 200  # resamples that check a learned decision really beats the prior (see _choose)
+PATTERN_GAIN = 0.5  # scale of the pattern-hit block next to the unit-norm text blocks
+MIN_DF = 2
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,6 @@ ADAPT_GUARD = Guard(margin=0.02, max_loss_share=0.25)
 # documents; demanding as much there kept the rules for codes the text model reads better
 # (leave-one-document-out macro kappa 0.641 with the adapting guard, 0.647 with this one).
 BASE_GUARD = Guard(margin=0.0, max_loss_share=0.4)
-PATTERN_GAIN = 0.5  # scale of the pattern-hit block next to the unit-norm text blocks
-MIN_DF = 2
 
 
 def binary_kappa(y, p) -> float:
