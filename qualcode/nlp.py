@@ -78,8 +78,13 @@ class CachedDictionaries(DefaultDictionaryFactory):
         return MappingStrToByteString(table)
 
 
+def lemmatizer_over(dictionaries) -> simplemma.Lemmatizer:
+    """simplemma's default lemmatiser, reading ``dictionaries``."""
+    return simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=dictionaries))
+
+
 _DICTIONARIES = CachedDictionaries()
-_LEMMATIZER = simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=_DICTIONARIES))
+_LEMMATIZER = lemmatizer_over(_DICTIONARIES)
 _LOOKUP = DictionaryLookupStrategy(_DICTIONARIES)
 
 

@@ -69,12 +69,9 @@ def test_pipe_handles_empty_and_many_texts(nlp):
 # -- simplemma's dictionary, kept decoded in the cache folder -------------------------------
 
 def _fresh_lemmatizer():
-    import simplemma
-    from simplemma.strategies import DefaultStrategy
+    from qualcode.nlp import CachedDictionaries, lemmatizer_over
 
-    from qualcode.nlp import CachedDictionaries
-
-    return simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=CachedDictionaries()))
+    return lemmatizer_over(CachedDictionaries())
 
 
 WORDS = ["barneverntjenestene", "foreldrene", "tiltakene", "samarbeidet", "tenestene", "ungdommene", "xqzt"]

@@ -12,10 +12,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qualcode.coding.codebook import Codebook
-from qualcode.coding.coder import ACTORS, Coder, MachineCoding
+from qualcode.coding.coder import Coder, MachineCoding
 from qualcode.store import schema
 from qualcode.store.audit import record
 from qualcode.store.schema import utcnow
+
+ACTORS = {"rule": "qualcode-rules", "model": "qualcode-model"}  # who wrote a machine coding
 
 
 def sync_codebook(session: Session, book: Codebook, actor: str = "system") -> None:

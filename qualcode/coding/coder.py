@@ -38,9 +38,6 @@ class MachineCoding:
     decided_by: str = "rule"  # "rule" | "model": whose decision is final for this segment and code
 
 
-ACTORS = {"rule": "qualcode-rules", "model": "qualcode-model"}
-
-
 @dataclass
 class Coder:
     """The codebook, rule coder and (optionally) learned model one run uses, named for the run's record.

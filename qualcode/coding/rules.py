@@ -183,7 +183,6 @@ class _DocView:
     they do not break phrases; positions below index the remaining tokens."""
 
     def __init__(self, doc: Doc, comp: _Compiled, text: str | None = None) -> None:
-        self.doc = doc
         self.text = text if text is not None else doc.text
         self.hits: dict[int, list[Hit]] = {}
         self.idx: list[int] = []  # character offset of each position

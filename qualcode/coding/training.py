@@ -25,9 +25,11 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from qualcode.coding.apply import ACTORS
 from qualcode.coding.artifacts import newest_artifact
 from qualcode.coding.base import base_model_for, base_status
 from qualcode.coding.codebook import Codebook
+from qualcode.coding.coder import KEEP_WEAK_ABOVE  # noqa: F401  (model codings keep the rule cut; read here by tests)
 from qualcode.coding.model import CodeModel
 from qualcode.review.labels import reviewed_labels
 from qualcode.store import schema
@@ -35,8 +37,7 @@ from qualcode.store.audit import record
 
 log = logging.getLogger(__name__)
 
-MODEL_ACTOR = "qualcode-model"
-KEEP_WEAK_ABOVE = 0.2  # as for rule suggestions: weaker ones are noise in the review app
+MODEL_ACTOR = ACTORS["model"]
 APPLY_BATCH = 2000  # segments per transaction when re-coding the store
 
 REVIEW_WEIGHT = 3.0  # a reviewer label of this corpus counts this many reference rows
