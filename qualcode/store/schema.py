@@ -131,6 +131,9 @@ class Coding(Base):
     __table_args__ = (
         Index("ix_codings_segment_source", "segment_id", "source"),
         Index("ix_codings_code", "code"),
+        # covering: the queue's and the analysis's reads of machine scores never touch the table (0010)
+        Index("ix_codings_source_scores", "source", "model_version", "active", "segment_id", "code", "score",
+              "applied"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
