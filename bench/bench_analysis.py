@@ -3,8 +3,9 @@
 
 Builds (once, cached) a synthetic store the size of a year of prevention plans - 360
 documents and ~105,000 segments with ~215,000 rule codings - by copying the demo
-corpus's documents, segments, codings and search terms through the store API (SQLAlchemy Core bulk
-inserts), renamed to many municipalities, and has 2 % of the segments reviewed. Then times:
+corpus's documents, segments, codings, search terms and each document's word counts (as a
+run writes them) through the store API (SQLAlchemy Core bulk inserts), renamed to many
+municipalities, and has 2 % of the segments reviewed. Then times:
 
 - `load()` of the analysis frames (confirmed codings, and with machine codings);
 - every Analyse tab's tables and charts for "Bekreftede + maskinforslag", as the page
@@ -33,8 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02) -> None:
     """Copy the demo corpus ``copies`` times (each segment ``repeat`` times) into a fresh store at ``db``."""
+    from dataclasses import replace
+
+    import numpy as np
     from sqlalchemy import insert, select
 
+    from qualcode.search.terms import ANALYSER_VERSION
+    from qualcode.search.word_counts import document_counts, to_payload
     from qualcode.store import schema, session_factory
 
     demo = Path(tempfile.mkdtemp()) / "demo.db"
@@ -61,8 +67,9 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
         s.execute(insert(T.Code.__table__), [dict(c) for c in codes])
     next_doc, next_seg, next_cod, next_rev = 1, 1, 1, 1
     for copy in range(copies):
-        doc_rows, seg_rows, cod_rows, rev_rows, term_rows = [], [], [], [], []
+        doc_rows, seg_rows, cod_rows, rev_rows, term_rows, count_rows = [], [], [], [], [], []
         for doc in docs:
+            indexed = len(term_rows)
             row = dict(doc, id=next_doc, content_hash=f"{doc['content_hash'][:40]}-{copy}",
                        municipality=f"Kommune {copy:03d}", file_name=f"k{copy:03d}-{doc['file_name']}", run_id=None,
                        year=2024 + copy % 2 if doc["doc_type"] == "plan" else doc["year"])
@@ -88,6 +95,10 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
                         next_rev += 1
                     next_seg += 1
                     seq += 1
+            mine = term_rows[indexed:]  # the document's word counts, as a run writes them
+            counts = document_counts([t["lemmas"] for t in mine])
+            count_rows.append({"document_id": next_doc, "version": ANALYSER_VERSION, "payload": to_payload(
+                replace(counts, segment_ids=np.array([t["segment_id"] for t in mine], dtype=np.int64)))})
             next_doc += 1
         with factory.begin() as s:
             s.execute(insert(T.Document.__table__), doc_rows)
@@ -97,6 +108,7 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
                 s.execute(insert(T.SegmentReview.__table__), rev_rows)
             if term_rows:
                 s.execute(insert(T.SearchTerms.__table__), term_rows)
+            s.execute(insert(T.DocumentWordCounts.__table__), count_rows)
     factory.kw["bind"].dispose()
 
 

@@ -274,8 +274,10 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
         links = _question_links(segments, ids)
         if links:
             session.execute(update(schema.Segment), links)
-    # search: terms from the worker (or analysed here for an outcome without them), in this transaction
-    index_rows(session, term_rows(zip(ids, (s.text for s in segments)), outcome.search_terms))
+    # search: terms and word counts from the worker (or made here for an outcome without them), in this transaction
+    terms = term_rows(zip(ids, (s.text for s in segments)), outcome.search_terms)
+    index_rows(session, terms)
+    _write_word_counts(session, document_id, ids, outcome.word_counts, terms)
     session.add_all(extraction_rows(document_id, doc))  # tables with their cells, OCR'd pages
     if prepared.pseudonyms:
         session.execute(insert(schema.Pseudonym.__table__), [dict(document_id=document_id, placeholder=p, kind=k, original=o)
@@ -295,6 +297,21 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
            file=source.path.name, segments=len(segments), pages=doc.page_count, engine=doc.engine)
     return FileResult(source.path, "ingested", document_id=document_id, pages=doc.page_count,
                       segments=len(segments), codings=written)
+
+
+def _write_word_counts(session, document_id: int, ids: list[int], counts, terms: list[dict]) -> None:
+    """The document's word counts (from the worker, or counted here), rows named by segment id."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from qualcode.search.terms import ANALYSER_VERSION
+    from qualcode.search.word_counts import document_counts, to_payload
+
+    counts = counts if counts is not None else document_counts([t["lemmas"] for t in terms])
+    session.execute(insert(schema.DocumentWordCounts.__table__).values(
+        document_id=document_id, version=ANALYSER_VERSION,
+        payload=to_payload(replace(counts, segment_ids=np.asarray(ids, dtype=np.int64)))))
 
 
 _SEGMENT_FIELDS: list[str] = []

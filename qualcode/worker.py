@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from qualcode.coding.coder import Coder, MachineCoding
     from qualcode.prepare import Prepared
+    from qualcode.search.word_counts import CountArrays
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Outcome:
     suggestions: "list[list[MachineCoding]] | None" = None  # per codable segment, in segment order
     reason: str = ""
     search_terms: "list[dict] | None" = None  # per segment, its search-index columns (qualcode.search)
+    word_counts: "CountArrays | None" = None  # the document's word counts, rows in segment order
     pipeline: str | None = None  # the NLP pipeline that ran, for the run's record
     codebook_version: str | None = None
 
@@ -131,17 +133,19 @@ def process(job: Job) -> Outcome:
         log.debug("unexpected failure reading %s", job.path, exc_info=True)
         return Outcome(reason=_one_line(f"could not read the file ({type(err).__name__}: {err})"))
     from qualcode.search.index import segment_terms
+    from qualcode.search.word_counts import document_counts
 
     terms = segment_terms(s.text for s in prepared.segments)  # the writer only inserts them
+    counts = document_counts([t["lemmas"] for t in terms])
     coder = _CODER
     if coder is None:
-        return Outcome(prepared, search_terms=terms)
+        return Outcome(prepared, search_terms=terms, word_counts=counts)
     try:
         suggestions = coder.suggest([s.text for s in prepared.segments if s.codable])
     except Exception as err:
         log.debug("unexpected failure coding %s", job.path, exc_info=True)
         return Outcome(reason=_one_line(f"could not code the text ({type(err).__name__}: {err})"))
-    return Outcome(prepared, suggestions, search_terms=terms, pipeline=coder.pipeline,
+    return Outcome(prepared, suggestions, search_terms=terms, word_counts=counts, pipeline=coder.pipeline,
                    codebook_version=coder.codebook.version)
 
 

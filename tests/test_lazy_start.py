@@ -50,3 +50,17 @@ def test_classify_never_loads_the_database_layer(tmp_path):
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stderr.splitlines() if line.startswith("LOADED "))
     assert json.loads(line.removeprefix("LOADED ")) == ["spacy"]  # it codes, so spaCy, but no store
+
+
+def test_a_workers_job_loads_no_dataframe_libraries(tmp_path):
+    """A worker reads, analyses, codes and counts one document: pyarrow or pandas there would cost
+    each worker ~80 MB for nothing (the document's word counts are split in Python)."""
+    corpus = write_corpus(tmp_path / "corpus")
+    probe = ("import json, sys; from pathlib import Path; from qualcode.worker import CoderSpec, Job, process, setup; "
+             "setup(CoderSpec()); outcome = process(Job(next(Path(sys.argv[1]).glob('*.pdf')))); "
+             "assert not outcome.failed and outcome.word_counts is not None, outcome.reason; "
+             "print(json.dumps([m for m in ('pyarrow', 'pandas', 'sklearn') if m in sys.modules]))")
+    result = subprocess.run([sys.executable, "-c", probe, str(corpus)], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "QUALCODE_NLP": "blank"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

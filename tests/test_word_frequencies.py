@@ -227,17 +227,94 @@ def test_the_first_reader_saves_the_counts_and_later_readers_use_them_while_the_
         assert len(frequencies.store_counts(session).segment_ids) == len(counted.segment_ids) - 1
 
 
-def test_a_run_writes_no_word_counts(tmp_path):
-    """Ingest leaves counting to the first reader: its writing process stays small however large the store."""
+def _ingested_store(tmp_path):
     from fixtures.corpus import write_corpus
-    from sqlalchemy import func, select
 
     from qualcode.ingest import ingest
     from qualcode.pipeline import start_run
-    from qualcode.store import schema, session_factory
+    from qualcode.store import session_factory
 
     factory = session_factory(str(tmp_path / "store.db"))
     ingest(factory, [write_corpus(tmp_path / "corpus")], start_run(factory, "run", code=False))
+    return factory
+
+
+def test_a_run_writes_each_documents_word_counts_and_the_first_reader_merges_them(tmp_path, monkeypatch):
+    """Ingest saves every document's counts (not the store's: its writing process stays small); merged,
+    they equal counting the whole index, so the first report after a run need not count."""
+    from sqlalchemy import func, select
+
+    from qualcode.search import frequencies, word_counts
+    from qualcode.store import schema
+
+    factory = _ingested_store(tmp_path)
     with factory() as session:
-        assert session.scalar(select(func.count()).select_from(schema.SearchTerms)) > 0
+        documents = session.scalar(select(func.count()).select_from(schema.Document))
+        assert session.scalar(select(func.count()).select_from(schema.DocumentWordCounts)) == documents > 1
         assert session.scalar(select(func.count()).select_from(schema.SearchCounts)) == 0
+        counted = Counts.of(word_counts.count_index(session))
+        frequencies._STORE_COUNTS.clear()
+        monkeypatch.setattr(word_counts, "count_index", lambda _s: pytest.fail("counted although documents had counts"))
+        merged = frequencies.store_counts(session)
+    assert list(merged.segment_ids) == list(counted.segment_ids)
+    assert sorted(merged.vocabulary) == sorted(counted.vocabulary)
+    by_word = merged.vocabulary.argsort(), counted.vocabulary.argsort()
+    assert (merged.matrix[:, by_word[0]] != counted.matrix[:, by_word[1]]).nnz == 0
+
+
+def test_documents_counts_that_do_not_cover_the_index_are_not_used(tmp_path):
+    """A document without counts (imported, or written by an older qualcode), or counts of another
+    analyser: the reader counts the index instead, and saves that."""
+    from sqlalchemy import delete, func, select, update
+
+    from qualcode.search import frequencies, word_counts
+    from qualcode.store import schema
+
+    factory = _ingested_store(tmp_path)
+    with factory() as session:
+        whole = len(word_counts.count_index(session).segment_ids)
+        assert word_counts.read_documents(session, word_counts.index_state(session)) is not None
+    with factory.begin() as session:
+        first = session.scalar(select(func.min(schema.DocumentWordCounts.document_id)))
+        session.execute(update(schema.DocumentWordCounts).where(schema.DocumentWordCounts.document_id == first)
+                        .values(version=schema.DocumentWordCounts.version + 1))
+    with factory() as session:
+        assert word_counts.read_documents(session, word_counts.index_state(session)) is None
+    with factory.begin() as session:
+        session.execute(delete(schema.DocumentWordCounts).where(schema.DocumentWordCounts.document_id == first))
+    frequencies._STORE_COUNTS.clear()
+    with factory() as session:
+        state = word_counts.index_state(session)
+        assert word_counts.read_documents(session, state) is None
+        assert len(frequencies.store_counts(session).segment_ids) == whole
+        assert word_counts.read_saved(session, state) is not None  # counted, so saved for the next reader
+
+
+def test_word_counts_survive_the_store_and_a_damaged_payload_is_refused():
+    import numpy as np
+
+    from dataclasses import replace
+
+    from qualcode.search.word_counts import count_joined, document_counts, from_payload, merge, to_payload
+
+    joined = ["barn skole skole", "", "ventetid\u00a0barn  og\tbarnehage"]
+    counts = count_joined([7, 9, 12], joined)
+    alone = replace(document_counts(joined), segment_ids=counts.segment_ids)  # the worker's way, without pyarrow
+    for name in ("segment_ids", "indptr", "indices", "data", "vocabulary"):
+        assert list(getattr(alone, name)) == list(getattr(counts, name)), name
+    back = from_payload(to_payload(counts))
+    for name in ("segment_ids", "indptr", "indices", "data", "vocabulary"):
+        assert list(getattr(back, name)) == list(getattr(counts, name)), name
+    payload = to_payload(counts)
+    for damaged in (payload[:-3], payload + b"x", b"not counts", payload[:20]):
+        with pytest.raises(ValueError):
+            from_payload(damaged)
+    # documents whose segment ids interleave: rows come back in id order, columns sorted in each row
+    merged = merge([count_joined([2, 8], ["tiltak barn", "skole"]), count_joined([5], ["barn ventetid"])])
+    assert list(merged.segment_ids) == [2, 5, 8]
+    rows = Counts.of(merged)
+    for i in range(3):
+        assert list(rows.matrix[i].indices) == sorted(rows.matrix[i].indices)
+    words = {w: j for j, w in enumerate(merged.vocabulary)}
+    assert rows.matrix[1, words["ventetid"]] == 1 and rows.matrix[2, words["skole"]] == 1
+    assert np.asarray(rows.matrix.sum(axis=1)).ravel().tolist() == [2, 2, 1]

@@ -204,8 +204,8 @@ _STORE_COUNTS: dict[str, tuple[tuple, Counts]] = {}
 def store_counts(session) -> Counts:
     """Word counts of every indexed segment of the store: kept in memory until the index changes (so
     switching between groupings costs a matrix product), read from the store when saved there for the
-    index as it is, else counted now and saved for the next reader."""
-    from qualcode.search.word_counts import count_index, index_state, read_saved, save_counts
+    index as it is, else merged from the documents' counts, else counted now and saved for the next reader."""
+    from qualcode.search.word_counts import count_index, index_state, read_documents, read_saved, save_counts
 
     state = index_state(session)
     where = str(session.get_bind().url)
@@ -213,6 +213,8 @@ def store_counts(session) -> Counts:
     if cached is not None and cached[0] == state:
         return cached[1]
     arrays = read_saved(session, state)
+    if arrays is None:
+        arrays = read_documents(session, state)  # as quick to merge as the whole is to read: not saved
     if arrays is None:
         arrays = count_index(session)
         save_counts(session.get_bind(), state, arrays)

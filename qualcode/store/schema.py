@@ -298,14 +298,26 @@ class SearchTerms(Base):
 
 
 class SearchCounts(Base):
-    """The word-count matrix of the whole search index, saved by ingest (0009) so that a report or the
-    app reads it instead of counting 100,000+ segments' lemmas again; ``state`` names the index it
-    counts (``qualcode.search.word_counts.index_state``), and a stale row is ignored."""
+    """The word-count matrix of the whole search index, saved by the first reader that had to count it
+    (0009) so that a report or the app reads it instead of counting 100,000+ segments' lemmas again;
+    ``state`` names the index it counts (``qualcode.search.word_counts.index_state``), and a stale row
+    is ignored."""
 
     __tablename__ = "search_counts"
     id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[str] = mapped_column(String(200))
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # numpy .npz: segment ids, CSR arrays, vocabulary
+
+
+class DocumentWordCounts(Base):
+    """One document's word counts (its segments × content words, ``word_counts.to_payload``), written by
+    ingest in the transaction that writes its search terms (0011): a reader merges them instead of
+    counting the whole index (``word_counts.read_documents``)."""
+
+    __tablename__ = "document_word_counts"
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)  # the analyser of the terms counted (terms.ANALYSER_VERSION)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SearchProposal(Base):
