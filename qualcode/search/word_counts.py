@@ -135,12 +135,12 @@ def read_documents(session: Session, state: str) -> CountArrays | None:
     except Exception:  # a damaged row costs a recount, never a report
         log.warning("the documents' word counts cannot be read; counting the index", exc_info=True)
         return None
-    ids = merged.segment_ids
+    ids = merged.segment_ids  # in order
+    if not len(ids):
+        return None
     versions = [version for version, _payload in rows]
-    described = _state(len(ids), int(ids.sum()), int(ids.min()) if len(ids) else None,
-                       int(ids.max()) if len(ids) else None, min(versions, default=None),
-                       max(versions, default=None))
-    return merged if described == state and len(ids) else None
+    described = _state(len(ids), int(ids.sum()), int(ids[0]), int(ids[-1]), min(versions), max(versions))
+    return merged if described == state else None
 
 
 def count_index(session: Session) -> CountArrays:
