@@ -125,15 +125,18 @@ def ingest(
     pseudonymise: bool = True,
     names_file: Path | None = None,
     ocr: str = "auto",
+    discovered: "tuple[list[SourceFile], list[FileResult]] | None" = None,
 ) -> list[FileResult]:
     """Ingest (and with ``coding``, code) every supported file under ``paths``; one result per file.
 
     ``pseudonymise=False`` stores transcripts as they are (for sources already anonymised);
     ``names_file`` lists names to replace besides those found automatically; ``ocr``
-    ("never" | "auto" | "always") says when scanned PDF pages are read with Tesseract.
+    ("never" | "auto" | "always") says when scanned PDF pages are read with Tesseract;
+    ``discovered``: what ``discover(paths)`` returned, when the caller already asked (say, to
+    size a progress bar), so the folders are not walked twice.
     """
     report = progress or (lambda _result: None)
-    files, results = discover(paths)
+    files, results = (list(discovered[0]), list(discovered[1])) if discovered is not None else discover(paths)
     for result in results:
         report(result)
     with session_factory() as session:

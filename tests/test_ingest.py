@@ -136,3 +136,21 @@ def test_extract_prints_json_lines_without_a_store(tmp_path, monkeypatch):
     assert {"text", "page", "start", "end", "kind"} <= set(rows[0])
     assert any(r["kind"] == "list" for r in rows) and any(r["kind"] == "heading" for r in rows)
     assert not list(tmp_path.glob("*.db"))
+
+
+def test_a_run_walks_its_folders_once(tmp_path, monkeypatch):
+    """`qualcode run` sizes its progress bar from the same discovery that ingest then uses."""
+    import qualcode.ingest as ingest_module
+
+    walks = []
+    real = ingest_module.discover
+
+    def counted(paths):
+        walks.append(paths)
+        return real(paths)
+
+    monkeypatch.setattr(ingest_module, "discover", counted)
+    corpus = write_corpus(tmp_path / "corpus")
+    result = runner.invoke(app, ["run", str(corpus), "--db", str(tmp_path / "store.db"), "--workers", "1", "--no-code"])
+    assert result.exit_code == 0, result.output
+    assert "Ingested 3 file(s)" in result.output and len(walks) == 1

@@ -67,14 +67,14 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
     from qualcode.ingest import FileResult, discover, ingest
     from qualcode.pipeline import Coding, finish_run, start_run
 
-    files, _ = discover(paths)
+    found = discover(paths)
     from qualcode.store import session_factory
 
     factory = session_factory(db)  # a second process creating the same new store waits (store.db.migrate)
     run = start_run(factory, command, code=code)
     results: list = []
     with progress_bar() as bar, _term_as_interrupt():
-        task = bar.add_task("Reading files", total=len(files))
+        task = bar.add_task("Reading files", total=len(found[0]))
 
         def tick(result: FileResult) -> None:
             results.append(result)
@@ -85,7 +85,7 @@ def ingest_paths(paths: list[Path], db: str, workers: int, code: bool = True, ps
 
         try:
             ingest(factory, paths, run, workers=workers, coding=Coding(store=db) if code else None, progress=tick,
-                   pseudonymise=pseudonymise, names_file=names_file, ocr=ocr)
+                   pseudonymise=pseudonymise, names_file=names_file, ocr=ocr, discovered=found)
         except BaseException as err:
             state = "interrupted" if isinstance(err, (KeyboardInterrupt, SystemExit)) else "failed"
             finish_run(factory, run, Counter(r.status for r in results), state=state)
