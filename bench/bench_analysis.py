@@ -34,13 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02) -> None:
     """Copy the demo corpus ``copies`` times (each segment ``repeat`` times) into a fresh store at ``db``."""
-    from dataclasses import replace
-
-    import numpy as np
     from sqlalchemy import insert, select
 
-    from qualcode.search.terms import ANALYSER_VERSION
-    from qualcode.search.word_counts import document_counts, to_payload
+    from qualcode.search.word_counts import document_counts, document_row
     from qualcode.store import schema, session_factory
 
     demo = Path(tempfile.mkdtemp()) / "demo.db"
@@ -96,9 +92,8 @@ def build_store(db: str, copies: int, repeat: int, reviewed_share: float = 0.02)
                     next_seg += 1
                     seq += 1
             mine = term_rows[indexed:]  # the document's word counts, as a run writes them
-            counts = document_counts([t["lemmas"] for t in mine])
-            count_rows.append({"document_id": next_doc, "version": ANALYSER_VERSION, "payload": to_payload(
-                replace(counts, segment_ids=np.array([t["segment_id"] for t in mine], dtype=np.int64)))})
+            count_rows.append(document_row(next_doc, [t["segment_id"] for t in mine],
+                                           document_counts([t["lemmas"] for t in mine])))
             next_doc += 1
         with factory.begin() as s:
             s.execute(insert(T.Document.__table__), doc_rows)

@@ -304,17 +304,10 @@ def _write(session, source: SourceFile, digest: str, outcome: Outcome, run, book
 
 def _write_word_counts(session, document_id: int, ids: list[int], counts, terms: list[dict]) -> None:
     """The document's word counts (from the worker, or counted here), rows named by segment id."""
-    from dataclasses import replace
-
-    import numpy as np
-
-    from qualcode.search.terms import ANALYSER_VERSION
-    from qualcode.search.word_counts import document_counts, to_payload
+    from qualcode.search.word_counts import document_counts, document_row
 
     counts = counts if counts is not None else document_counts([t["lemmas"] for t in terms])
-    session.execute(insert(schema.DocumentWordCounts.__table__).values(
-        document_id=document_id, version=ANALYSER_VERSION,
-        payload=to_payload(replace(counts, segment_ids=np.asarray(ids, dtype=np.int64)))))
+    session.execute(insert(schema.DocumentWordCounts.__table__), [document_row(document_id, ids, counts)])
 
 
 _SEGMENT_FIELDS: list[str] = []

@@ -82,6 +82,17 @@ def document_counts(lemmas: Sequence[str]) -> CountArrays:
     return count_codes(range(len(lemmas)), codes, list(index), np.array([len(ws) for ws in words], dtype=np.int64))
 
 
+def document_row(document_id: int, segment_ids: Sequence[int], counts: CountArrays) -> dict:
+    """The ``document_word_counts`` row of a document whose segments were stored as ``segment_ids``
+    (in segment order, as ``document_counts`` numbered its rows)."""
+    from dataclasses import replace
+
+    from qualcode.search.terms import ANALYSER_VERSION
+
+    return {"document_id": document_id, "version": ANALYSER_VERSION,
+            "payload": to_payload(replace(counts, segment_ids=np.asarray(segment_ids, dtype=np.int64)))}
+
+
 def merge(parts: Sequence[CountArrays]) -> CountArrays:
     """Documents' counts as one matrix: rows by segment id, one vocabulary (each part's columns mapped
     onto it, sorted within each row again)."""
