@@ -244,7 +244,8 @@ def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: i
     console.print(render_markdown_table(codes, f"Leave-one-{by}-out: per code over all held-out segments"), markup=False,
                   soft_wrap=True)
     console.print(f"{len(records)} segments, {groups} groups, {time.perf_counter() - started:.0f} s. Coverage = share "
-                  "of reference codes with rule evidence; kappa/F1/precision are macro over codes with >= 5 "
+                  "of reference codes with evidence (codebook patterns and signals, or terms the fold's model "
+                  "learned from its training documents; coverage_codebook: the codebook alone); kappa/F1/precision are macro over codes with >= 5 "
                   "positives in the group.", highlight=False, soft_wrap=True)
 
 

@@ -90,14 +90,17 @@ class Coder:
         if model is not None and texts:
             proba = model.predict_analysis(data)
             thresholds = [model.thresholds[c] for c in model.code_ids]
+            finder = model.term_finder()
             for i, (row, probs) in enumerate(zip(out, proba)):
                 scores = data.rule_scores[i]
+                learned = finder.evidence(texts[i], data.lemmas[i], data.offsets[i]) if finder else {}
                 for j, (code, p, t) in enumerate(zip(model.code_ids, probs, thresholds)):
                     applied = bool(p >= t)
                     overruled = applied != bool(scores[j] >= cut[code])
                     if applied or p > KEEP_WEAK_ABOVE or overruled:
                         row.append(MachineCoding(code, "model", applied, round(float(p), 4),
-                                                 evidence_of[i].get(code, ()), model.version, decider[code]))
+                                                 _with_learned(evidence_of[i].get(code, ()), learned.get(code, ())),
+                                                 model.version, decider[code]))
         return out
 
 
@@ -121,6 +124,15 @@ class Coder:
         if self.model is None:
             return data.rule_scores, np.array([c.min_score for c in self.codebook.codes])
         return self.model.predict_analysis(data), np.array([self.model.thresholds[c] for c in self.codebook.code_ids])
+
+
+def _with_learned(rule_evidence: tuple[dict, ...], learned: list[dict]) -> tuple[dict, ...]:
+    """The rule's evidence, then learned terms at places the rule marked nothing (a model row shows both)."""
+    if not learned:
+        return rule_evidence
+    marked = [(e["start"], e["end"]) for e in rule_evidence]
+    extra = [e for e in learned if not any(s < e["end"] and e["start"] < t for s, t in marked)]
+    return rule_evidence + tuple(extra)
 
 
 PARALLEL_FROM = 2000  # below this, starting a second process costs more than it saves

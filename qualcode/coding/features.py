@@ -36,6 +36,7 @@ class Analysis:
     lemmas: list[list[str]]  # per text: lemmas of word tokens (and "§")
     forms: list[list[str]]  # per text: lower-cased word forms
     evidence: np.ndarray | None = None  # texts × codes: the rule coder found any evidence (signals too)
+    offsets: list[list[tuple[int, int]]] | None = None  # per text: (start, end) of each word in ``lemmas``
 
     def __len__(self) -> int:
         return len(self.lemmas)
@@ -44,7 +45,8 @@ class Analysis:
         rows = list(rows)
         return Analysis([self.suggestions[i] for i in rows], self.rule_scores[rows], self.pattern_hits[rows],
                         [self.lemmas[i] for i in rows], [self.forms[i] for i in rows],
-                        None if self.evidence is None else self.evidence[rows])
+                        None if self.evidence is None else self.evidence[rows],
+                        None if self.offsets is None else [self.offsets[i] for i in rows])
 
     @staticmethod
     def concat(parts: Sequence["Analysis"]) -> "Analysis":
@@ -54,19 +56,20 @@ class Analysis:
         return Analysis([s for p in parts for s in p.suggestions], np.vstack([p.rule_scores for p in parts]),
                         sparse.vstack([p.pattern_hits for p in parts], format="csr"),
                         [x for p in parts for x in p.lemmas], [x for p in parts for x in p.forms],
-                        None if any(p.evidence is None for p in parts) else np.vstack([p.evidence for p in parts]))
+                        None if any(p.evidence is None for p in parts) else np.vstack([p.evidence for p in parts]),
+                        None if any(p.offsets is None for p in parts) else [x for p in parts for x in p.offsets])
 
 
 def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
     """Run the NLP pipeline once per text; rule suggestions, lemmas and forms from the same Doc."""
-    from spacy.attrs import IS_ALPHA, LEMMA, LOWER
+    from spacy.attrs import IDX, IS_ALPHA, LEMMA, LENGTH, LOWER
 
     code_col = {c: j for j, c in enumerate(rules.codebook.code_ids)}
     n_pat = len(rules.pattern_labels)
     texts = list(texts)
     scores = np.zeros((len(texts), len(code_col)))
     evidence = np.zeros((len(texts), len(code_col)), dtype=bool)
-    suggestions, lemmas, forms = [], [], []
+    suggestions, lemmas, forms, offsets = [], [], [], []
     hit_rows, hit_cols = [], []
     section = None
     for i, doc in enumerate(rules.nlp.pipe(texts, batch_size=batch_size)):
@@ -80,13 +83,14 @@ def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
         strings = doc.vocab.strings
         if section is None:
             section = strings.add("§")
-        rows = doc.to_array([LOWER, LEMMA, IS_ALPHA]).tolist() if len(doc) else []
-        words = [(low, lem) for low, lem, alpha in rows if alpha or low == section]
-        forms.append([strings[low] for low, _ in words])
-        lemmas.append([(strings[lem] if lem else strings[low]).lower() for low, lem in words])
+        rows = doc.to_array([LOWER, LEMMA, IS_ALPHA, IDX, LENGTH]).tolist() if len(doc) else []
+        words = [(low, lem, idx, idx + n) for low, lem, alpha, idx, n in rows if alpha or low == section]
+        forms.append([strings[low] for low, _, _, _ in words])
+        lemmas.append([(strings[lem] if lem else strings[low]).lower() for low, lem, _, _ in words])
+        offsets.append([(start, end) for _, _, start, end in words])
     hits = sparse.csr_matrix((np.ones(len(hit_rows)), (hit_rows, hit_cols)), shape=(len(texts), n_pat))
     hits.data[:] = 1.0
-    return Analysis(suggestions, scores, hits, lemmas, forms, evidence)
+    return Analysis(suggestions, scores, hits, lemmas, forms, evidence, offsets)
 
 
 def word_grams(lemmas: list[str]) -> list[str]:

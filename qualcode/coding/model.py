@@ -12,7 +12,9 @@ decision stays unless a learned one beats it by a margin and that choice, repeat
 bootstrap resamples, also wins on the rows each resample left out (`Guard`: stricter when
 adapting the base to a store's reviews than when building the base); few labels never
 make coding worse than what it builds on. Probabilities are Platt-calibrated on the
-out-of-fold blend. Everything is seeded, so a fit is reproducible.
+out-of-fold blend. Everything is seeded, so a fit is reproducible. The base model also keeps
+the terms its labelled documents tie to each code (`qualcode.coding.learned_terms`): shown
+as evidence, never deciding.
 
 Training data is what people wrote: reference sets, reviewer labels, ``--train``
 files and the codebook's own definitions and examples (always on the training side of
@@ -36,6 +38,7 @@ from scipy import sparse
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.scores import rule_prior
 from qualcode.coding.features import Analysis, TextFeatures, analyse
+from qualcode.coding.learned_terms import TermFinder, mine_terms
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +203,9 @@ class CodeModel:
     base_version: str | None = None  # the base a loaded model was fitted on (attach it with ``base``)
     min_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     features: TextFeatures | None = None
+    terms: dict[str, list[str]] = field(default_factory=dict)  # code -> learned terms (a base model's; see learned_terms)
     _W: np.ndarray | None = field(default=None, repr=False)  # features × codes (0 for prior-only codes)
+    _finder: tuple | None = field(default=None, repr=False)  # (the terms it was built from, TermFinder)
     _b: np.ndarray | None = field(default=None, repr=False)
 
     # fitting -------------------------------------------------------------------------------
@@ -228,6 +233,8 @@ class CodeModel:
         else:
             every, Y_all, w_all = data, Y, w
         self.n_labelled, self.n_always = n, len(every) - n
+        # a model adapting the base to a store shows the base's terms: a store's reviews are too few documents
+        self.terms = mine_terms(data.lemmas, Y, groups, self.code_ids) if self.base is None and groups is not None else {}
         self.features = TextFeatures(MIN_DF).fit(every.lemmas, every.forms)
         X = self.design(every)
         prior = self.prior(data) if n else np.zeros((0, len(self.code_ids)))
@@ -334,6 +341,13 @@ class CodeModel:
     def predict_proba(self, texts: Sequence[str], *, rules) -> np.ndarray:
         return self.predict_analysis(analyse(list(texts), self._check(rules)))
 
+    def term_finder(self) -> TermFinder:
+        """Finds the learned terms this model shows (its own, else its base's)."""
+        shown = self.terms or (self.base.terms if self.base is not None else {})
+        if self._finder is None or self._finder[0] is not shown:
+            self._finder = (shown, TermFinder(shown, self.code_ids))
+        return self._finder[1]
+
     @property
     def thresholds(self) -> dict[str, float]:
         return {c: self.fits[c].threshold for c in self.code_ids}
@@ -376,7 +390,7 @@ class CodeModel:
         header = {"format": FORMAT, "seed": self.seed, "code_ids": self.code_ids,
                   "codebook_version": self.codebook_version, "n_patterns": self.n_patterns, "C": self.C,
                   "n_labelled": self.n_labelled, "n_always": self.n_always, "info": self.info,
-                  "has_base": self.base is not None,
+                  "has_base": self.base is not None, "terms": self.terms,
                   "base_version": self.base.version if self.base is not None else None,
                   "fits": {c: {"n_pos": f.n_pos, "weight": f.weight, "threshold": f.threshold,
                                "platt": f.platt, "cv_kappa": f.cv_kappa, "prior_kappa": f.prior_kappa}
@@ -408,6 +422,7 @@ class CodeModel:
             m.fits[c] = CodeFit(c, f["n_pos"], f["weight"], f["threshold"],
                                 tuple(f["platt"]) if f["platt"] else None, f["cv_kappa"], f["prior_kappa"])
         m.base_version = header.get("base_version")
+        m.terms = {str(c): [str(t) for t in ts] for c, ts in (header.get("terms") or {}).items()}
         if header.get("has_base") and f"{prefix}base.header" in arrays:
             m.base = cls.from_arrays(arrays, prefix + "base.")
         return m

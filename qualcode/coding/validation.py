@@ -8,8 +8,12 @@ document - and codes the held-out group. The rules are the codebook as shipped (
 before the fold, never tuned on it). Every held-out prediction is then scored per genre
 and per code with the project's scorer definitions, next to the rules alone, plus:
 
-- coverage: share of reference codes for which the rule coder found any evidence
-  (a pattern or signal that counted, however weak) - what a reviewer sees highlighted;
+- coverage: share of reference codes for which there is any evidence - a codebook pattern
+  or signal that counted, however weak, or a term the fold's model learned from its
+  training documents (`qualcode.coding.learned_terms`) - what a reviewer sees highlighted;
+  ``coverage_codebook`` counts the codebook's patterns and signals alone, and
+  ``evidence_precision`` is the share of all evidence (segment and code) that points at a
+  reference code - the price of that coverage in highlighted words that lead nowhere;
 - precision of the final decision.
 """
 from __future__ import annotations
@@ -34,6 +38,13 @@ class Held:
     rules: list[dict]
     analysis: Analysis
     by: str
+    learned: np.ndarray | None = None  # records × codes: a term learned without the record's group occurs in it
+
+    def evidence(self, rows=None, codebook_only: bool = False) -> np.ndarray:
+        """records × codes: the reviewer would see evidence for the code (codebook, learned terms)."""
+        rows = list(range(len(self.records))) if rows is None else list(rows)
+        found = self.analysis.evidence[rows]
+        return found if codebook_only or self.learned is None else found | self.learned[rows]
 
 
 def codebook_rows(coder) -> tuple[Analysis, list[list[str]], np.ndarray]:
@@ -63,6 +74,7 @@ def hold_out(records: list[dict], coder, by: str = "doc", *, seed: int = 0, work
     keys = [r[by] for r in records]
     groups = list(dict.fromkeys(keys))
     preds: list[dict | None] = [None] * len(records)
+    learned = np.zeros((len(records), len(coder.codebook.code_ids)), dtype=bool)
     _STATE[:] = [(records, coder, data, book_rows, keys, seed)]
     try:
         if workers > 1 and len(groups) > 1:
@@ -71,30 +83,33 @@ def hold_out(records: list[dict], coder, by: str = "doc", *, seed: int = 0, work
 
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 results = pool.map(_fold, groups)
-                for n, (g, (test, rows)) in enumerate(zip(groups, results), start=1):
+                for n, (g, (test, rows, hits)) in enumerate(zip(groups, results), start=1):
+                    learned[test] = hits
                     _place(preds, test, rows, progress, n, len(groups), g)
         else:
             for n, g in enumerate(groups, start=1):
-                test, rows = _fold(g)
+                test, rows, hits = _fold(g)
+                learned[test] = hits
                 _place(preds, test, rows, progress, n, len(groups), g)
     finally:
         _STATE.clear()
-    return Held(records, preds, rule_predictions(records, data, coder), data, by)  # type: ignore[arg-type]
+    return Held(records, preds, rule_predictions(records, data, coder), data, by, learned)  # type: ignore[arg-type]
 
 
 _STATE: list = []  # what a forked fold worker inherits
 
 
-def _fold(g) -> tuple[list[int], list[dict]]:
-    """Fit without group ``g``, code ``g``: (row numbers, predictions)."""
+def _fold(g) -> tuple[list[int], list[dict], np.ndarray]:
+    """Fit without group ``g``, code ``g``: (row numbers, predictions, where its learned terms occur)."""
     records, coder, data, book_rows, keys, seed = _STATE[0]
     test = [i for i, k in enumerate(keys) if k == g]
     train = [i for i, k in enumerate(keys) if k != g]
     model = fit_base(coder, data.take(train), [records[i] for i in train], seed=seed, book_rows=book_rows)
-    proba = model.predict_analysis(data.take(test))
+    held = data.take(test)
+    proba = model.predict_analysis(held)
     return test, [{"id": records[i]["id"], "codes": codes,
                    "scores": {c: round(float(p), 4) for c, p in zip(model.code_ids, row)}}
-                  for i, codes, row in zip(test, model.decide(proba), proba)]
+                  for i, codes, row in zip(test, model.decide(proba), proba)], model.term_finder().hits(held.lemmas)
 
 
 def _place(preds, test, rows, progress, n, total, g) -> None:
@@ -104,11 +119,17 @@ def _place(preds, test, rows, progress, n, total, g) -> None:
         progress(n, total, str(g))
 
 
-def coverage(records: list[dict], data: Analysis, code_ids: list[str]) -> tuple[int, int]:
-    """(reference codes with rule evidence, reference codes) over these records."""
+def evidence_precision(records: list[dict], evidence: np.ndarray, code_ids: list[str]) -> float:
+    """Share of (segment, code) evidence whose code the reference gives the segment."""
+    right = sum(bool(row[j]) for r, row in zip(records, evidence) for j, c in enumerate(code_ids) if c in r["codes"])
+    return round(right / evidence.sum(), 3) if evidence.sum() else float("nan")
+
+
+def coverage(records: list[dict], evidence: np.ndarray, code_ids: list[str]) -> tuple[int, int]:
+    """(reference codes with evidence, reference codes) over these records (``evidence``: records × codes)."""
     col = {c: j for j, c in enumerate(code_ids)}
     hit = total = 0
-    for r, row in zip(records, data.evidence):
+    for r, row in zip(records, evidence):
         for c in r["codes"]:
             if c in col:
                 total += 1
@@ -136,11 +157,14 @@ def genre_table(held: Held, code_ids: list[str]) -> pd.DataFrame:
         recs = [held.records[i] for i in sel]
         m = _macro(score(recs, [held.model[i] for i in sel], code_ids))
         r = _macro(score(recs, [held.rules[i] for i in sel], code_ids))
-        hit, total = coverage(recs, held.analysis.take(sel), code_ids)
+        hit, total = coverage(recs, held.evidence(sel), code_ids)
+        book_hit, _ = coverage(recs, held.evidence(sel, codebook_only=True), code_ids)
         rows.append({"group": f"{kind}: {key}", "segments": len(sel), "docs": len({x["doc"] for x in recs}),
                      "codes": m["codes"], "kappa": m["macro_kappa"], "f1": m["f1"], "precision": m["precision"],
                      "rules_kappa": r["macro_kappa"], "rules_precision": r["precision"],
-                     "coverage": round(hit / total, 3) if total else float("nan")})
+                     "coverage": round(hit / total, 3) if total else float("nan"),
+                     "coverage_codebook": round(book_hit / total, 3) if total else float("nan"),
+                     "evidence_precision": evidence_precision(recs, held.evidence(sel), code_ids)})
     return pd.DataFrame(rows)
 
 
@@ -149,12 +173,14 @@ def code_table(held: Held, code_ids: list[str]) -> pd.DataFrame:
     model = score(held.records, held.model, code_ids).codes().set_index("key")
     rules = score(held.records, held.rules, code_ids).codes().set_index("key")
     col = {c: j for j, c in enumerate(code_ids)}
+    every, book = held.evidence(), held.evidence(codebook_only=True)
     rows = []
     for c in code_ids:
         pos = [i for i, r in enumerate(held.records) if c in r["codes"]]
-        cov = np.mean([held.analysis.evidence[i, col[c]] for i in pos]) if pos else float("nan")
+        cov = np.mean(every[pos, col[c]]) if pos else float("nan")
+        cov_book = np.mean(book[pos, col[c]]) if pos else float("nan")
         rows.append({"code": c, "support": int(model.loc[c, "support"]), "kappa": model.loc[c, "kappa"],
                      "f1": model.loc[c, "f1"], "precision": model.loc[c, "precision"],
                      "recall": model.loc[c, "recall"], "rules_kappa": rules.loc[c, "kappa"],
-                     "coverage": round(float(cov), 3)})
+                     "coverage": round(float(cov), 3), "coverage_codebook": round(float(cov_book), 3)})
     return pd.DataFrame(rows)
