@@ -23,6 +23,8 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
+from qualcode.extract.transcript import interviewer_turn
+
 CHAR_RANGE = (3, 5)
 
 
@@ -37,6 +39,7 @@ class Analysis:
     forms: list[list[str]]  # per text: lower-cased word forms
     evidence: np.ndarray | None = None  # texts × codes: the rule coder found any evidence (signals too)
     offsets: list[list[tuple[int, int]]] | None = None  # per text: (start, end) of each word in ``lemmas``
+    questions: np.ndarray | None = None  # per text: an interviewer's turn (context, never coded)
 
     def __len__(self) -> int:
         return len(self.lemmas)
@@ -46,7 +49,8 @@ class Analysis:
         return Analysis([self.suggestions[i] for i in rows], self.rule_scores[rows], self.pattern_hits[rows],
                         [self.lemmas[i] for i in rows], [self.forms[i] for i in rows],
                         None if self.evidence is None else self.evidence[rows],
-                        None if self.offsets is None else [self.offsets[i] for i in rows])
+                        None if self.offsets is None else [self.offsets[i] for i in rows],
+                        None if self.questions is None else self.questions[rows])
 
     @staticmethod
     def concat(parts: Sequence["Analysis"]) -> "Analysis":
@@ -57,7 +61,8 @@ class Analysis:
                         sparse.vstack([p.pattern_hits for p in parts], format="csr"),
                         [x for p in parts for x in p.lemmas], [x for p in parts for x in p.forms],
                         None if any(p.evidence is None for p in parts) else np.vstack([p.evidence for p in parts]),
-                        None if any(p.offsets is None for p in parts) else [x for p in parts for x in p.offsets])
+                        None if any(p.offsets is None for p in parts) else [x for p in parts for x in p.offsets],
+                        None if any(p.questions is None for p in parts) else np.concatenate([p.questions for p in parts]))
 
 
 def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
@@ -90,7 +95,8 @@ def analyse(texts: Sequence[str], rules, batch_size: int = 256) -> Analysis:
         offsets.append([(start, end) for _, _, start, end in words])
     hits = sparse.csr_matrix((np.ones(len(hit_rows)), (hit_rows, hit_cols)), shape=(len(texts), n_pat))
     hits.data[:] = 1.0
-    return Analysis(suggestions, scores, hits, lemmas, forms, evidence, offsets)
+    questions = np.array([interviewer_turn(t) for t in texts], dtype=bool)
+    return Analysis(suggestions, scores, hits, lemmas, forms, evidence, offsets, questions)
 
 
 def word_grams(lemmas: list[str]) -> list[str]:

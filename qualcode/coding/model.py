@@ -216,6 +216,13 @@ class CodeModel:
         data) on the training side of every inner fold. Choices are judged on ``data`` only."""
         from sklearn.linear_model import LogisticRegression  # noqa: F401  (fail early if missing)
 
+        if data.questions is not None and data.questions.any():  # never coded, so nothing to learn from
+            keep = np.flatnonzero(~data.questions)
+            label_sets, groups = list(label_sets), None if groups is None else list(groups)
+            label_sets = [label_sets[i] for i in keep]
+            groups = None if groups is None else [groups[i] for i in keep]
+            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[keep]
+            data = data.take(keep)
         self.code_ids, self.codebook_version = list(codebook.code_ids), codebook.version
         if self.base is not None and self.base.codebook_version != codebook.version:
             raise ValueError("the base model is for another codebook version; rebuild it")
@@ -336,10 +343,19 @@ class CodeModel:
         for j, code in enumerate(self.code_ids):
             fit = self.fits[code]
             out[:, j] = fit.probability(None if learned is None else learned[:, j], prior[:, j])
+        if data.questions is not None:
+            out[data.questions] = 0.0  # an interviewer's question is context: never coded (as the rules)
         return out
 
     def predict_proba(self, texts: Sequence[str], *, rules) -> np.ndarray:
         return self.predict_analysis(analyse(list(texts), self._check(rules)))
+
+    def term_hits(self, data: Analysis) -> np.ndarray:
+        """texts × codes: a learned term shown for the code occurs (never in an interviewer's question)."""
+        hits = self.term_finder().hits(data.lemmas)
+        if data.questions is not None:
+            hits[data.questions] = False
+        return hits
 
     def term_finder(self) -> TermFinder:
         """Finds the learned terms this model shows (its own, else its base's)."""

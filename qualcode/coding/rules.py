@@ -25,6 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from qualcode.coding.codebook import Codebook, ContextRule
+from qualcode.extract.transcript import interviewer_turn
 from qualcode.nlp import lemmatize, load_nlp
 
 THRESHOLD = 0.5  # default decision threshold; a code may set its own `min_score`
@@ -282,6 +283,8 @@ class RuleCoder:
         """Suggestions for one parsed document, strongest first (score 0: only signals hit).
         (`text` is `doc.text`, passed when known because rebuilding it is slow;
         `exhaustive` evaluates every pattern of every code, as a check on the index.)"""
+        if interviewer_turn(doc.text if text is None else text):
+            return []  # the interviewer's question is context, not data
         view = _DocView(doc, self._comp, text)
         if exhaustive:
             todo = {ci: range(len(pats)) for ci, pats in enumerate(self._patterns)}

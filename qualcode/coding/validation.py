@@ -109,7 +109,7 @@ def _fold(g) -> tuple[list[int], list[dict], np.ndarray]:
     proba = model.predict_analysis(held)
     return test, [{"id": records[i]["id"], "codes": codes,
                    "scores": {c: round(float(p), 4) for c, p in zip(model.code_ids, row)}}
-                  for i, codes, row in zip(test, model.decide(proba), proba)], model.term_finder().hits(held.lemmas)
+                  for i, codes, row in zip(test, model.decide(proba), proba)], model.term_hits(held)
 
 
 def _place(preds, test, rows, progress, n, total, g) -> None:

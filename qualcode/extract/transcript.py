@@ -113,6 +113,15 @@ def is_role_label(label: str) -> bool:
     return role_of_label(label) is not None
 
 
+def interviewer_turn(text: str) -> bool:
+    """Does the text open with an interviewer's label ("I:", "Intervjuer:", "[00:12] Forsker:")?
+    Such a turn is context, not data: it is never coded (see `Segment.codable`), also when
+    segments arrive as plain text (`qualcode classify`, reference sets)."""
+    pos = len(text) - len(text.lstrip())
+    label = _parse(text, pos, min(len(text), pos + 80))
+    return label is not None and label.role == "interviewer"
+
+
 def is_transcript_type(doc_type: str | None) -> bool:
     return (doc_type or "").strip().lower() in TRANSCRIPT_TYPES
 
