@@ -9,10 +9,9 @@ from qualcode.coding.coder import Coder
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.learned_terms import MIN_DOCUMENTS, MIN_POSITIVES, TermFinder, mine_terms
 from qualcode.coding.model import CodeModel
-from qualcode.coding.reference import ReferenceSet, load_reference
 from qualcode.coding.rules import RuleCoder
 from test_model import BOOK, make
-from test_validation import write_set
+from test_validation import blind_hold_out
 
 CODES = ["a", "b"]
 
@@ -100,21 +99,7 @@ def test_a_store_model_shows_its_base_terms(base, book):
 
 
 def test_held_out_coverage_counts_terms_learned_without_the_held_out_document(tmp_path, monkeypatch):
-    write_set(tmp_path / "ref.jsonl", 4, 45)
-    records = load_reference([ReferenceSet("ref", tmp_path / "ref.jsonl", genre="plan")])
-    book = Codebook.from_yaml_text(BOOK)
-    coder = Coder(book, RuleCoder(book), "test")
-    mined_from: list[set] = []
-    real = validation.fit_base
-
-    def spy(coder, data, recs, **kw):
-        mined_from.append({r["doc"] for r in recs})
-        return real(coder, data, recs, **kw)
-
-    monkeypatch.setattr(validation, "fit_base", spy)
-    held = validation.hold_out(records, coder, "doc")
-    docs = list(dict.fromkeys(r["doc"] for r in records))
-    assert mined_from == [set(docs) - {d} for d in docs]
+    held, book = blind_hold_out(tmp_path, monkeypatch, 4)  # terms are mined inside each blind fold
     codes = validation.code_table(held, book.code_ids).set_index("code")
     # puppies are coded as dogs but only «hund*» is a pattern: learned terms close that gap
     assert codes.loc["dyr.hund", "coverage"] > codes.loc["dyr.hund", "coverage_codebook"]

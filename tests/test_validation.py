@@ -46,11 +46,8 @@ def test_bad_reference_line_names_file_and_line(tmp_path):
         load_reference([ReferenceSet("bad", path, genre="plan")])
 
 
-def test_hold_out_never_trains_on_the_held_out_group(tmp_path, monkeypatch):
-    write_set(tmp_path / "ref.jsonl", 3, 45)
-    records = load_reference([ReferenceSet("ref", tmp_path / "ref.jsonl", genre="plan")])
-    book = Codebook.from_yaml_text(BOOK)
-    coder = Coder(book, RuleCoder(book), "test")
+def documents_each_fit_saw(monkeypatch) -> list[set[str]]:
+    """Spy on the folds: the documents each base-model fit is given, in order."""
     seen: list[set[str]] = []
     real = validation.fit_base
 
@@ -59,9 +56,24 @@ def test_hold_out_never_trains_on_the_held_out_group(tmp_path, monkeypatch):
         return real(coder, data, recs, **kw)
 
     monkeypatch.setattr(validation, "fit_base", spy)
-    held = validation.hold_out(records, coder, "doc")
+    return seen
+
+
+def blind_hold_out(tmp_path, monkeypatch, n_docs: int):
+    """Leave-one-document-out over a toy reference set, checking no fold saw its own document."""
+    write_set(tmp_path / "ref.jsonl", n_docs, 45)
+    records = load_reference([ReferenceSet("ref", tmp_path / "ref.jsonl", genre="plan")])
+    book = Codebook.from_yaml_text(BOOK)
+    seen = documents_each_fit_saw(monkeypatch)
+    held = validation.hold_out(records, Coder(book, RuleCoder(book), "test"), "doc")
     docs = list(dict.fromkeys(r["doc"] for r in records))
     assert seen == [set(docs) - {d} for d in docs]
+    return held, book
+
+
+def test_hold_out_never_trains_on_the_held_out_group(tmp_path, monkeypatch):
+    held, book = blind_hold_out(tmp_path, monkeypatch, 3)
+    records = held.records
     assert [p["id"] for p in held.model] == [r["id"] for r in records]
     table = validation.genre_table(held, book.code_ids)
     assert list(table["group"]) == ["genre: plan", "family: plan", "set: ref", "all: alle"]
