@@ -102,7 +102,8 @@ def _train_base(codebook: Path | None, seed: int) -> None:
                       highlight=False)
     learned = sum(model.decided_by(c) == "model" for c in model.code_ids)
     console.print(f"Base model {model.version} → {path} ({path.stat().st_size / 1e6:.1f} MB): C={model.C}, "
-                  f"learned decisions for {learned} of {len(model.code_ids)} codes, {info['seconds']} s. "
+                  f"learned decisions for {learned} of {len(model.code_ids)} codes, "
+                  f"{sum(map(len, model.terms.values()))} learned evidence terms, {info['seconds']} s. "
                   f"Genres: {info['genres']}", highlight=False, soft_wrap=True)
 
 
