@@ -57,3 +57,19 @@ def test_questions_are_not_learned_from(coder):
     assert slipped.n_labelled == clean.n_labelled == 90
     probe = ["Katten spiste et eple.", "Valpen sov."]
     assert (slipped.predict_proba(probe, rules=coder.rules) == clean.predict_proba(probe, rules=coder.rules)).all()
+
+
+def test_questions_among_always_training_rows_are_dropped_too(coder):
+    """Store training passes the reference sets as rows that always train; their questions are not data either."""
+    texts, labels = make(90, seed=23)
+    data = analyse(texts, coder.rules)
+    groups = [i % 3 for i in range(90)]
+    extra_texts, extra_labels = make(20, seed=24)
+    extra = analyse(extra_texts, coder.rules)
+    slips = analyse(["I: Er katten glad i epler?"] * 6, coder.rules)
+    clean = CodeModel(seed=0).fit(data, labels, coder.codebook, groups=groups,
+                                  always=(extra, extra_labels, [1.0] * 20))
+    slipped = CodeModel(seed=0).fit(data, labels, coder.codebook, groups=groups,
+                                    always=(type(extra).concat([extra, slips]), extra_labels + [["dyr.hund"]] * 6,
+                                            [1.0] * 26))
+    assert slipped.n_always == clean.n_always == 20

@@ -216,13 +216,11 @@ class CodeModel:
         data) on the training side of every inner fold. Choices are judged on ``data`` only."""
         from sklearn.linear_model import LogisticRegression  # noqa: F401  (fail early if missing)
 
-        if data.questions is not None and data.questions.any():  # never coded, so nothing to learn from
-            keep = np.flatnonzero(~data.questions)
-            label_sets, groups = list(label_sets), None if groups is None else list(groups)
-            label_sets = [label_sets[i] for i in keep]
-            groups = None if groups is None else [groups[i] for i in keep]
-            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[keep]
-            data = data.take(keep)
+        # interviewers' questions are never coded, so there is nothing to learn from them
+        data, label_sets, groups, sample_weight = _without_questions(data, label_sets, groups, sample_weight)
+        if always is not None:
+            a_data, a_labels, _, a_weights = _without_questions(always[0], always[1], None, always[2])
+            always = (a_data, a_labels, a_weights)
         self.code_ids, self.codebook_version = list(codebook.code_ids), codebook.version
         if self.base is not None and self.base.codebook_version != codebook.version:
             raise ValueError("the base model is for another codebook version; rebuild it")
@@ -465,6 +463,16 @@ class CodeModel:
         other = CodeModel.from_arrays(state["arrays"])
         self.__dict__.update(other.__dict__)
         self.version = state["version"]
+
+
+def _without_questions(data: Analysis, label_sets, groups=None, weights=None):
+    """(data, label_sets, groups, weights) without the rows that are interviewers' questions."""
+    if data.questions is None or not data.questions.any():
+        return data, label_sets, groups, weights
+    keep = np.flatnonzero(~data.questions)
+    label_sets, groups = list(label_sets), None if groups is None else list(groups)
+    return (data.take(keep), [label_sets[i] for i in keep], None if groups is None else [groups[i] for i in keep],
+            None if weights is None else np.asarray(weights)[keep])
 
 
 @dataclass
