@@ -9,8 +9,9 @@ Protocol (per rotation; mean over rotations):
      not reached by then are the TEST documents of the rotation (never reviewed).
   3. At 0 / 40 / 80 / 160 reviewed segments and after the first two whole plans, the
      model is retrained exactly as `qualcode train` does in a store (the base model as
-     prior, the reviews weighted up, blends and thresholds chosen on folds grouped by
-     document) and codes the TEST documents, scored with the shared scorer's definitions.
+     prior, the reviews weighted up next to the shipped reference sets, blends and
+     thresholds chosen on both, on folds grouped by document) and codes the TEST
+     documents, scored with the shared scorer's definitions.
      The rules alone are shown for reference.
 
 Prints one table (macro kappa on the unreviewed documents) and the gain over 0 reviews.
@@ -18,6 +19,7 @@ Target (issue 10): two reviewed plans lift kappa on the other documents by >= 0.
 reviewing never lowers it. Exits non-zero if a gain is below 0.
 
     .venv/bin/python bench/bench_review_gain.py [--rotations 3] [--first 0]
+    .venv/bin/python bench/bench_review_gain.py --corpus ref2 --reference dev,municipal
 """
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ def main() -> int:
     parser.add_argument("--first", type=int, default=0, help="number of the first rotation (to split a long run)")
     parser.add_argument("--corpus", default="municipal",
                         help="the reference set that plays the new corpus (e.g. ref2 to tune on, municipal to report)")
+    parser.add_argument("--reference", default=None,
+                        help="comma-separated reference sets the store retrains with (default: the shipped sets "
+                             "other than the corpus; e.g. dev,municipal when ref2 plays the corpus)")
     args = parser.parse_args()
 
     import numpy as np
@@ -60,7 +65,8 @@ def main() -> int:
     print(f"corpus: {args.corpus}, {len(corpus)} segments in {len({r['doc'] for r in corpus})} documents; base model "
           f"fitted on {len(others)} segments of {sorted({r['set'] for r in others})} "
           f"(the machine is shared: timings are indicative)", flush=True)
-    shipped = [r for r in load_reference(shipped_sets()) if r["set"] != args.corpus]  # never the corpus itself
+    pool = shipped_sets() if args.reference is None else [s for s in sets if s.name in args.reference.split(",")]
+    shipped = [r for r in load_reference(pool) if r["set"] != args.corpus]  # never the corpus itself
     base = fit_base(coder, analyse([r["text"] for r in others], coder.rules), others)
     base.version = "bench-base"
     data = analyse([r["text"] for r in corpus], coder.rules)

@@ -246,3 +246,27 @@ def test_review_view_shows_that_the_model_decided(setup):
     with factory() as session:
         [dog_sug] = [s for s in load_segment(session, dog).suggestions if s.code == "dyr.hund"]
     assert dog_sug.applied and not dog_sug.overruled  # rules and model agree
+
+
+def test_reviews_of_one_document_count_when_reference_documents_judge_with_them(tmp_path):
+    """Reviews are judged together with the reference documents (grouped by document), so one
+    reviewed document can change a decision the reference backs; a reference row with the text
+    of a label (a --train file that is a reference set) is not counted twice."""
+    from qualcode.coding.codebook import Codebook
+    from qualcode.coding.coder import Coder
+    from qualcode.coding.model import ADAPT_GUARD, BASE_GUARD
+    from qualcode.coding.rules import RuleCoder
+
+    book = Codebook.from_yaml_text(BOOK)
+    coder = Coder(book, RuleCoder(book), "test")
+    texts, labels = make(40, seed=31)
+    ref_texts, ref_labels = make(120, seed=32)
+    reference = [{"text": t, "codes": sorted(ls), "doc": f"ref-{i % 3}"} for i, (t, ls) in enumerate(zip(ref_texts, ref_labels))]
+    reference.append({"text": texts[0], "codes": sorted(labels[0]), "doc": "ref-0"})
+    alone = training.adapt(coder, texts, labels, ["plan-a"] * 40, base=None, reference=[])
+    assert alone.one_document and alone.guard == ADAPT_GUARD and alone.decided_by("dyr.hund") == "rule"
+    judged = training.adapt(coder, texts, labels, ["plan-a"] * 40, base=None, reference=reference)
+    assert not judged.one_document and judged.guard == BASE_GUARD
+    kept = [r for r in reference if r["text"] not in set(texts)]  # the copy of a label's text is left out
+    assert judged.info["reference_segments"] == len(kept) < len(reference)
+    assert judged.decided_by("dyr.hund") == "model"  # puppies: the rules miss them, reviews and reference agree

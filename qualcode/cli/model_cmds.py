@@ -71,7 +71,8 @@ def train(
                       "yes" if v["calibrated"] else "no", _fmt(v["cv_kappa"]), _fmt(v["rule_kappa"]))
     console.print(table)
     console.print(
-        f"Trained on {result.n_labelled} labelled segment(s) + {m['n_examples']} codebook example(s) in "
+        f"Trained on {result.n_labelled} reviewed segment(s), {m.get('n_reference', 0)} reference segment(s) and "
+        f"{m['n_examples']} codebook example(s) in "
         f"{result.seconds:.1f} s. Codes where the model changes the rule decision: {m['codes_learned']}. "
         f"Mean inner-CV kappa {_fmt(m['macro_cv_kappa'])} vs rules {_fmt(m['macro_rule_kappa'])} "
         f"(codes with >= 5 positives; optimistic, chosen on these folds - use `qualcode evaluate --cv` "
