@@ -270,3 +270,24 @@ def test_reviews_of_one_document_count_when_reference_documents_judge_with_them(
     kept = [r for r in reference if r["text"] not in set(texts)]  # the copy of a label's text is left out
     assert judged.info["reference_segments"] == len(kept) < len(reference)
     assert judged.decided_by("dyr.hund") == "model"  # puppies: the rules miss them, reviews and reference agree
+
+
+def test_a_model_never_trains_on_the_reference_texts_it_is_about_to_code(monkeypatch):
+    shipped = training.reference_without(set())
+    if not shipped:
+        pytest.skip("no reference set ships beside the codebook")
+    coded = {shipped[0]["text"], shipped[-1]["text"]}
+    kept = training.reference_without(coded)
+    assert not {r["text"] for r in kept} & coded
+    assert len(kept) == sum(r["text"] not in coded for r in shipped) > 0
+
+    class Captured(Exception):
+        pass
+
+    def spy(*args, reference=None, **kw):
+        raise Captured(reference)
+
+    monkeypatch.setattr(training, "adapt", spy)
+    with pytest.raises(Captured) as got:  # classify --train / evaluate --cv: the coded texts stay out
+        training.classify_with_training(None, [{"text": "x", "codes": []}], [{"id": 1, "text": t} for t in coded])
+    assert [r["text"] for r in got.value.args[0]] == [r["text"] for r in kept]

@@ -145,8 +145,17 @@ def classify_with_training(coder, train_records: list[dict], records: list[dict]
         raise ValueError("no labelled records to train on")
     groups = [r.get("source") for r in train_records]
     model = adapt(coder, [r.get("text") or "" for r in train_records], [set(r.get("codes") or []) for r in train_records],
-                  groups if all(groups) else None, seed=seed)
+                  groups if all(groups) else None, seed=seed,
+                  reference=reference_without({r.get("text") or "" for r in records}))
     return coder.with_model(model).predict_records(records)
+
+
+def reference_without(texts: set[str]) -> list[dict]:
+    """The shipped reference records, less any with one of ``texts``: a model never trains on
+    what it is about to code (`evaluate --cv` on a shipped set, `classify` of a set's texts)."""
+    from qualcode.coding.reference import load_reference, shipped_sets
+
+    return [r for r in load_reference(shipped_sets()) if r["text"] not in texts]
 
 
 def train_from_store(factory, actor: str = "system", *, coder=None, seed: int = 0,
