@@ -83,24 +83,37 @@ class TermFinder:
                 for w in words:
                     self.codes_of[w].append(col[code])
 
+        self.pair_starts = {t.split(" ", 1)[0] for t in self.codes_of if " " in t}
+
     def __bool__(self) -> bool:
         return bool(self.codes_of)
+
+    def found(self, lemmas: Sequence[str]) -> list[tuple[str, int, int]]:
+        """The learned terms in one text: (term, first token, last token); a pair is only
+        spelled out where its first word starts some learned pair (coding runs this per segment)."""
+        codes_of, starts, out = self.codes_of, self.pair_starts, []
+        last = len(lemmas) - 1
+        for i, lem in enumerate(lemmas):
+            if lem in codes_of:
+                out.append((lem, i, i))
+            if lem in starts and i < last and f"{lem} {lemmas[i + 1]}" in codes_of:
+                out.append((f"{lem} {lemmas[i + 1]}", i, i + 1))
+        return out
 
     def hits(self, lemmas: Sequence[Sequence[str]]) -> np.ndarray:
         """texts × codes: a learned term of the code occurs in the text."""
         out = np.zeros((len(lemmas), len(self.code_ids)), dtype=bool)
         for i, doc in enumerate(lemmas):
-            for term, _, _ in grams_at(doc):
-                for j in self.codes_of.get(term, ()):
-                    out[i, j] = True
+            for term, _, _ in self.found(doc):
+                out[i, self.codes_of[term]] = True
         return out
 
     def evidence(self, text: str, lemmas: Sequence[str], offsets: Sequence[tuple[int, int]]) -> dict[str, list[dict]]:
         """Code -> evidence dicts ({"start", "end", "text", "pattern"}) of the learned terms in one
         text; where a pair and its word both match, the pair alone is kept."""
         found: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-        for term, first, last in grams_at(lemmas):
-            for j in self.codes_of.get(term, ()):
+        for term, first, last in self.found(lemmas):
+            for j in self.codes_of[term]:
                 found[j].append((offsets[first][0], offsets[last][1], term))
         out: dict[str, list[dict]] = {}
         for j, spans in found.items():
