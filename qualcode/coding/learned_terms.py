@@ -22,6 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
+from qualcode.coding.features import word_grams
+
 MIN_POSITIVES = 3
 MIN_DOCUMENTS = 3
 MIN_PRECISION = 0.5
@@ -33,13 +35,6 @@ def _stop_words() -> frozenset[str]:
     from spacy.lang.nb.stop_words import STOP_WORDS
 
     return frozenset(STOP_WORDS)
-
-
-def grams_at(lemmas: Sequence[str]) -> list[tuple[str, int, int]]:
-    """Every lemma and adjacent lemma pair with the token positions it spans: (term, first, last)."""
-    out = [(lem, i, i) for i, lem in enumerate(lemmas)]
-    out += [(f"{a} {b}", i, i + 1) for i, (a, b) in enumerate(zip(lemmas, lemmas[1:]))]
-    return out
 
 
 def mine_terms(lemmas: Sequence[Sequence[str]], labels: np.ndarray, groups: Sequence, code_ids: Sequence[str]
@@ -55,7 +50,7 @@ def mine_terms(lemmas: Sequence[Sequence[str]], labels: np.ndarray, groups: Sequ
     coded: dict[int, Counter] = defaultdict(Counter)
     documents: dict[int, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for doc_lemmas, row, group in zip(lemmas, labels, groups):
-        terms = {t for t, _, _ in grams_at(doc_lemmas) if content(t)}
+        terms = {t for t in word_grams(list(doc_lemmas)) if content(t)}
         codes = np.flatnonzero(row)
         for term in terms:
             containing[term] += 1
