@@ -20,6 +20,9 @@ reviewing never lowers it. Exits non-zero if a gain is below 0.
 
     .venv/bin/python bench/bench_review_gain.py [--rotations 3] [--first 0]
     .venv/bin/python bench/bench_review_gain.py --corpus ref2 --reference dev,municipal
+    .venv/bin/python bench/bench_review_gain.py --corpus ref3 --reference dev,municipal,ref2
+
+A corpus without two plans (ref3: interviews only) reviews two whole documents first instead.
 """
 from __future__ import annotations
 
@@ -82,11 +85,12 @@ def main() -> int:
 
     docs = list(dict.fromkeys(r["doc"] for r in corpus))
     plans = [d for d in docs if d.split(":")[1].startswith("plan")]
-    columns = ["rules", *[f"{n} reviewed" for n in SIZES], "2 plans"]
+    whole = "2 plans" if len(plans) >= 2 else "2 documents"  # a corpus of interviews has no plans
+    columns = ["rules", *[f"{n} reviewed" for n in SIZES], whole]
     table = []
     for rot in range(args.first, args.first + args.rotations):
         rng = random.Random(rot)
-        first = rng.sample(plans, 2)
+        first = rng.sample(plans if len(plans) >= 2 else docs, 2)
         rest = [d for d in docs if d not in first]
         rng.shuffle(rest)
         order = [i for d in first + rest for i in range(len(corpus)) if corpus[i]["doc"] == d]
@@ -94,18 +98,18 @@ def main() -> int:
         test = [i for i in range(len(corpus)) if corpus[i]["doc"] not in reached]
         two_plans = sum(corpus[i]["doc"] in first for i in range(len(corpus)))
         row = {"rules": kappa(None, test)}
-        for n in [*SIZES, two_plans]:
+        for label, n in [*((f"{n} reviewed", n) for n in SIZES), (whole, two_plans)]:
             if n == 0:
                 model = base
             else:
                 rev = order[:n]
                 model = adapt(coder, [corpus[i]["text"] for i in rev], [set(corpus[i]["codes"]) for i in rev],
                               [corpus[i]["doc"] for i in rev], base=base, reference=shipped)
-            row["2 plans" if n == two_plans else f"{n} reviewed"] = kappa(model, test)
+            row[label] = kappa(model, test)
         table.append(row)
         print(f"rotation {rot}: reviewed {' → '.join(d.split(':')[1] for d in first + rest if d in reached)}; "
               f"test {sorted(d.split(':')[1] for d in docs if d not in reached)} ({len(test)} segments); "
-              f"two plans = {two_plans} segments; {time.perf_counter() - started:.0f} s", flush=True)
+              f"{whole} = {two_plans} segments; {time.perf_counter() - started:.0f} s", flush=True)
         print("   " + "  ".join(f"{c} {row[c]:.3f}" for c in columns), flush=True)
     mean = {c: float(np.mean([r[c] for r in table])) for c in columns}
     print("\nMacro kappa on the documents nobody reviewed (mean over rotations):\n")
