@@ -130,3 +130,47 @@ def test_the_base_takes_a_modest_gain_that_adapting_to_a_few_reviews_would_not_t
     assert _choose(y, candidates, 0, ADAPT_GUARD)[0] == 1 and _choose(y, candidates, 0, BASE_GUARD)[0] == 1
     y, candidates = _candidates(12)  # as many mistakes: neither gives up the prior
     assert _choose(y, candidates, 0, ADAPT_GUARD)[0] == 0 and _choose(y, candidates, 0, BASE_GUARD)[0] == 0
+
+
+def _reviews_against_reference() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """300 reference rows the prior codes right (the learned decision misses 20 of them) and
+    60 reviewed rows where the prior misses 15 positives (the learned decision none)."""
+    y = np.zeros(360, dtype=bool)
+    y[:150] = True
+    y[300:330] = True
+    prior, learned = y.copy(), y.copy()
+    learned[np.r_[0:10, 150:160]] ^= True
+    prior[300:315] = False
+    weights = np.r_[np.ones(300), np.full(60, 5.0)]
+    return y, np.array([prior, learned]), weights
+
+
+def test_a_decision_is_judged_with_the_weights_the_fit_learns_with():
+    from qualcode.coding.model import BASE_GUARD, _choose
+
+    y, candidates, weights = _reviews_against_reference()
+    assert _choose(y, candidates, 0, BASE_GUARD)[0] == 0  # counted once, the reference outvotes the reviews
+    assert _choose(y, candidates, 0, BASE_GUARD, weights)[0] == 1  # weighted up, the reviews count as the fit's rows do
+    assert _choose(y, candidates, 0, BASE_GUARD, np.ones(len(y)))[0] == 0  # unit weights change nothing
+
+
+def test_fit_hands_its_row_weights_to_the_judgment(monkeypatch):
+    from test_model import BOOK as ANIMALS, make
+
+    from qualcode.coding import model as model_module
+    from qualcode.coding.features import analyse
+
+    seen = []
+    real = model_module._choose
+
+    def spy(y, candidates, seed, guard, weights=None):
+        seen.append(None if weights is None else np.asarray(weights).copy())
+        return real(y, candidates, seed, guard, weights)
+
+    monkeypatch.setattr(model_module, "_choose", spy)
+    book = Codebook.from_yaml_text(ANIMALS)
+    texts, labels = make(120, 3)
+    weights = np.r_[np.ones(60), np.full(60, 3.0)]
+    CodeModel(inner_folds=3).fit(analyse(texts, RuleCoder(book)), labels, book,
+                                 groups=[f"d{i % 4}" for i in range(120)], sample_weight=weights)
+    assert seen and all(w is not None and np.array_equal(w, weights) for w in seen)

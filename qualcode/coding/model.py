@@ -7,7 +7,8 @@ the rule score (mapped so the code's ``min_score`` sits at 0.5) for the base mod
 the base model's probability for a model that adapts the base to one store's reviews.
 The regularisation C, the blend weight and the threshold are chosen on out-of-fold
 predictions, with folds grouped by document when the data say which document a row
-comes from (so every choice is judged on documents the fit did not see). The prior's
+comes from (so every choice is judged on documents the fit did not see), and with the rows'
+weights (a store's reviews, weighted up in the fit, count as much when a choice is judged). The prior's
 decision stays unless a learned one beats it by a margin and that choice, repeated on
 bootstrap resamples, also wins on the rows each resample left out (`Guard`: stricter when
 adapting the base to a store's reviews than when building the base); few labels never
@@ -129,13 +130,15 @@ def _select(kappas: np.ndarray, margin: float) -> np.ndarray:
     return np.where(top >= kappas[0] + margin, best, 0)
 
 
-def _choose(y: np.ndarray, candidates: np.ndarray, seed: int, guard: Guard) -> tuple[int, float]:
+def _choose(y: np.ndarray, candidates: np.ndarray, seed: int, guard: Guard,
+            weights: np.ndarray | None = None) -> tuple[int, float]:
     """Pick a decision (row of ``candidates``; row 0 = the prior) and say whether it is safe.
 
     Picking the best of many blends flatters the winner, so the whole pick is repeated on
     bootstrap resamples and judged on the rows each resample left out: unless that
     out-of-bag gain over the prior is positive on average, the prior decision stays."""
-    full = _weighted_kappas(y, candidates, np.ones((len(y), 1)))[:, 0]
+    w = np.ones((len(y), 1)) if weights is None else np.asarray(weights, dtype=float).reshape(-1, 1)
+    full = _weighted_kappas(y, candidates, w)[:, 0]
     pick = int(_select(full[:, None], guard.margin)[0])
     if pick == 0 or BOOTSTRAP == 0:
         return pick, float(full[pick])
@@ -144,8 +147,8 @@ def _choose(y: np.ndarray, candidates: np.ndarray, seed: int, guard: Guard) -> t
     inbag = np.zeros((len(y), BOOTSTRAP))
     np.add.at(inbag, (draws, np.arange(BOOTSTRAP)[:, None]), 1.0)
     oob = (inbag == 0).astype(float)
-    chosen = _select(_weighted_kappas(y, candidates, inbag), guard.margin)
-    k_oob = _weighted_kappas(y, candidates, oob)
+    chosen = _select(_weighted_kappas(y, candidates, inbag * w), guard.margin)
+    k_oob = _weighted_kappas(y, candidates, oob * w)
     cols = np.arange(BOOTSTRAP)
     gain = np.nan_to_num(k_oob[chosen, cols] - k_oob[0, cols])
     safe = gain.mean() > 0 and np.mean(gain < 0) <= guard.max_loss_share
@@ -269,7 +272,7 @@ class CodeModel:
         for j, code in enumerate(self.code_ids):
             fit = CodeFit(code, int(Y[:, j].sum()))
             if j in learnable:
-                self._choose_blend(fit, Y[:, j], oof_by_c[self.C][:, j], prior[:, j])
+                self._choose_blend(fit, Y[:, j], oof_by_c[self.C][:, j], prior[:, j], w)
                 if fit.weight > 0:
                     lr = self._fit_lr(X, Y_all[:, j], w_all, self.C)
                     W[:, j], b[j] = lr.coef, lr.intercept
@@ -285,11 +288,12 @@ class CodeModel:
         return self.fit(analyse(list(texts), rules), label_sets, codebook, groups=groups,
                         always=(analyse(book_texts, rules), book_codes, np.ones(len(book_texts))))
 
-    def _choose_blend(self, fit: CodeFit, y: np.ndarray, oof: np.ndarray, prior: np.ndarray) -> None:
+    def _choose_blend(self, fit: CodeFit, y: np.ndarray, oof: np.ndarray, prior: np.ndarray,
+                      weights: np.ndarray | None = None) -> None:
         options = [(0.0, 0.5)] + [(w, float(t)) for w in BLEND_WEIGHTS[1:] for t in THRESHOLDS]
         candidates = np.array([(w * oof + (1 - w) * prior) >= t for w, t in options])
         fit.prior_kappa = binary_kappa(y, candidates[0])
-        pick, fit.cv_kappa = _choose(y, candidates, self.seed, self.guard)
+        pick, fit.cv_kappa = _choose(y, candidates, self.seed, self.guard, weights)
         fit.weight, fit.threshold = options[pick]
         n_pos = int(y.sum())
         if n_pos >= MIN_CALIBRATION and len(y) - n_pos >= MIN_CALIBRATION:

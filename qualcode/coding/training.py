@@ -113,7 +113,8 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     alone, with the stricter guard that needs, reviews hardly moved a decision (the review
     bench, two plans of a corpus the base never saw: +0.007 kappa on its other documents;
     this way +0.04). Reviewed interviews carry less: on a corpus of eight interviews, two
-    reviewed ones moved kappa on the other six by -0.01 (`bench/bench_review_gain.py`)."""
+    reviewed ones move kappa on the other six by -0.003 (`bench/bench_review_gain.py`; -0.009
+    before the reviews' weight counted in judging a choice too)."""
     from qualcode.coding.features import analyse
     from qualcode.coding.model import ADAPT_GUARD, BASE_GUARD
     from qualcode.coding.reference import load_reference, shipped_sets

@@ -46,7 +46,7 @@ for sub in ("docs", "coding", "adjudication"):
     shutil.copytree(ROOT / sub, out / ("coders" if sub == "coding" else sub), dirs_exist_ok=True)
 prov = out / "provenance"; prov.mkdir(exist_ok=True)
 for name, dest in (("WRITER_BRIEF.md", "writer-brief.md"), ("CODER_BRIEF.md", "coder-brief.md"),
-                   ("ADJUDICATOR_BRIEF.md", "adjudicator-brief.md"), ("agree.py", "agree.py"), ("build.py", "build.py")):
+                   ("ADJUDICATOR_BRIEF.md", "adjudicator-brief.md"), ("build.py", "build.py")):
     shutil.copy(ROOT / name, prov / dest)
 for note in (ROOT / "provenance").glob("*.md"):
     shutil.copy(note, prov / note.name)
