@@ -174,3 +174,14 @@ def test_fit_hands_its_row_weights_to_the_judgment(monkeypatch):
     CodeModel(inner_folds=3).fit(analyse(texts, RuleCoder(book)), labels, book,
                                  groups=[f"d{i % 4}" for i in range(120)], sample_weight=weights)
     assert seen and all(w is not None and np.array_equal(w, weights) for w in seen)
+
+
+def test_a_weighted_kappa_counts_a_row_of_weight_three_as_three_rows():
+    from qualcode.coding.evaluation import binary_kappa
+
+    y, candidates, _ = _reviews_against_reference()
+    weights = np.r_[np.ones(300), np.full(60, 3.0)]
+    tripled = np.r_[np.arange(300), np.repeat(np.arange(300, 360), 3)]
+    for decision in candidates:
+        assert binary_kappa(y, decision, weights) == pytest.approx(binary_kappa(y[tripled], decision[tripled]))
+        assert binary_kappa(y, decision, weights) != pytest.approx(binary_kappa(y, decision))

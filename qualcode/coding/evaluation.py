@@ -42,10 +42,10 @@ class Report:
         return self.rows[self.rows["level"] == "theme"].reset_index(drop=True)
 
 
-def binary_kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def binary_kappa(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
     """Cohen's kappa of two yes/no vectors; 1.0 when both are constant and equal (as the scorer)."""
     return float(cohen_kappa_score(np.asarray(y_true, bool), np.asarray(y_pred, bool), labels=[False, True],
-                                   replace_undefined_by=1.0))
+                                   sample_weight=sample_weight, replace_undefined_by=1.0))
 
 
 def ranked_average_precision(y_true: np.ndarray, scores: np.ndarray) -> float | None:

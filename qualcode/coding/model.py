@@ -73,10 +73,10 @@ ADAPT_GUARD = Guard(margin=0.02, max_loss_share=0.25)
 BASE_GUARD = Guard(margin=0.0, max_loss_share=0.4)
 
 
-def binary_kappa(y, p) -> float:
+def binary_kappa(y, p, sample_weight=None) -> float:
     from qualcode.coding.evaluation import binary_kappa as kappa
 
-    return kappa(y, p)
+    return kappa(y, p, sample_weight)
 
 
 def _sigmoid(x):
@@ -292,7 +292,7 @@ class CodeModel:
                       weights: np.ndarray | None = None) -> None:
         options = [(0.0, 0.5)] + [(w, float(t)) for w in BLEND_WEIGHTS[1:] for t in THRESHOLDS]
         candidates = np.array([(w * oof + (1 - w) * prior) >= t for w, t in options])
-        fit.prior_kappa = binary_kappa(y, candidates[0])
+        fit.prior_kappa = binary_kappa(y, candidates[0], weights)  # weighted as the chosen decision's cv_kappa
         pick, fit.cv_kappa = _choose(y, candidates, self.seed, self.guard, weights)
         fit.weight, fit.threshold = options[pick]
         n_pos = int(y.sum())
