@@ -85,20 +85,21 @@ def main() -> int:
 
     docs = list(dict.fromkeys(r["doc"] for r in corpus))
     plans = [d for d in docs if d.split(":")[1].startswith("plan")]
-    whole = "2 plans" if len(plans) >= 2 else "2 documents"  # a corpus of interviews has no plans
+    pool = plans if len(plans) >= 2 else docs  # a corpus of interviews has no plans: two documents first
+    whole = "2 plans" if pool is plans else "2 documents"
     columns = ["rules", *[f"{n} reviewed" for n in SIZES], whole]
     table = []
     for rot in range(args.first, args.first + args.rotations):
         rng = random.Random(rot)
-        first = rng.sample(plans if len(plans) >= 2 else docs, 2)
+        first = rng.sample(pool, 2)
         rest = [d for d in docs if d not in first]
         rng.shuffle(rest)
         order = [i for d in first + rest for i in range(len(corpus)) if corpus[i]["doc"] == d]
         reached = {corpus[i]["doc"] for i in order[:max(SIZES)]}
         test = [i for i in range(len(corpus)) if corpus[i]["doc"] not in reached]
-        two_plans = sum(corpus[i]["doc"] in first for i in range(len(corpus)))
+        n_whole = sum(corpus[i]["doc"] in first for i in range(len(corpus)))
         row = {"rules": kappa(None, test)}
-        for label, n in [*((f"{n} reviewed", n) for n in SIZES), (whole, two_plans)]:
+        for label, n in [*((f"{n} reviewed", n) for n in SIZES), (whole, n_whole)]:
             if n == 0:
                 model = base
             else:
@@ -109,7 +110,7 @@ def main() -> int:
         table.append(row)
         print(f"rotation {rot}: reviewed {' → '.join(d.split(':')[1] for d in first + rest if d in reached)}; "
               f"test {sorted(d.split(':')[1] for d in docs if d not in reached)} ({len(test)} segments); "
-              f"{whole} = {two_plans} segments; {time.perf_counter() - started:.0f} s", flush=True)
+              f"{whole} = {n_whole} segments; {time.perf_counter() - started:.0f} s", flush=True)
         print("   " + "  ".join(f"{c} {row[c]:.3f}" for c in columns), flush=True)
     mean = {c: float(np.mean([r[c] for r in table])) for c in columns}
     print("\nMacro kappa on the documents nobody reviewed (mean over rotations):\n")

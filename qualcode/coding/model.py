@@ -289,7 +289,7 @@ class CodeModel:
                         always=(analyse(book_texts, rules), book_codes, np.ones(len(book_texts))))
 
     def _choose_blend(self, fit: CodeFit, y: np.ndarray, oof: np.ndarray, prior: np.ndarray,
-                      weights: np.ndarray | None = None) -> None:
+                      weights: np.ndarray) -> None:
         options = [(0.0, 0.5)] + [(w, float(t)) for w in BLEND_WEIGHTS[1:] for t in THRESHOLDS]
         candidates = np.array([(w * oof + (1 - w) * prior) >= t for w, t in options])
         fit.prior_kappa = binary_kappa(y, candidates[0], weights)  # weighted as the chosen decision's cv_kappa
