@@ -18,8 +18,9 @@ the terms its labelled documents tie to each code (`qualcode.coding.learned_term
 as evidence, never deciding.
 
 Training data is what people wrote: reference sets, reviewer labels, ``--train``
-files and the codebook's own definitions and examples (always on the training side of
-inner folds) - never the model's own unreviewed predictions.
+files, the codebook's own definitions and examples and the examples written for its codes
+(`codebooks/examples/`; these two always on the training side of inner folds) - never the
+model's own unreviewed predictions.
 
 A model is stored as plain arrays and a JSON header (``numpy.savez``, loaded with
 ``allow_pickle=False``), so loading one from a shared store runs no code. Predicting

@@ -27,6 +27,7 @@ import pandas as pd
 from qualcode.coding.evaluation import MIN_SUPPORT, score
 from qualcode.coding.features import Analysis, analyse
 from qualcode.coding.model import BASE_GUARD, CodeModel, codebook_texts
+from qualcode.coding.reference import written_examples
 
 
 @dataclass
@@ -48,7 +49,11 @@ class Held:
 
 
 def codebook_rows(coder) -> tuple[Analysis, list[list[str]], np.ndarray]:
+    """Text that always trains: the codebook's definitions and examples, and the examples
+    written for its codes (`reference.written_examples`: by set, held-out kappa 0.576 → 0.592)."""
     texts, codes = codebook_texts(coder.codebook)
+    more_texts, more_codes = written_examples(coder.codebook.code_ids)
+    texts, codes = texts + more_texts, codes + more_codes
     return analyse(texts, coder.rules), codes, np.ones(len(texts))
 
 
