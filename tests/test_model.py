@@ -246,3 +246,46 @@ def test_labels_from_one_document_never_replace_the_prior(book, rules):
                                       groups=["plan-a" if i % 2 else "plan-b" for i in range(len(texts))])
     assert not two.one_document
     assert two.fits["dyr.hund"].weight > 0  # the same rows from two documents teach "valp"
+
+
+ODD = ["Qwyx.", "Blimf.", "Drugg."]  # one word per document, sharing no run of letters with the others
+
+
+def memorising_base(book, rules):
+    """A base model on three documents, each with rows coded dyr.hund through a word that only
+    that document uses: in sample the model knows the word, out of fold it cannot."""
+    from qualcode.coding.model import BASE_GUARD
+
+    texts, labels, groups = [], [], []
+    for d in range(3):
+        t, ls = make(60, seed=40 + d)
+        t += [f"{FILLER[i % 6]} {FILLER[(i + 2) % 6]} {ODD[d]}" for i in range(8)]
+        ls += [{"dyr.hund"}] * 8
+        texts, labels, groups = texts + t, labels + ls, groups + [f"doc{d}"] * len(t)
+    base = CodeModel(seed=0, guard=BASE_GUARD).fit_texts(texts, labels, book, rules=rules, groups=groups)
+    return base, [t for t in texts if any(t.endswith(w) for w in ODD)]
+
+
+def test_a_base_keeps_what_it_said_about_its_rows_out_of_fold(book, rules):
+    from qualcode.coding.features import analyse
+
+    base, zork = memorising_base(book, rules)
+    j = base.code_ids.index("dyr.hund")
+    assert base.fits["dyr.hund"].weight > 0 and len(base.held_keys) == len(base.held_proba) == 3 * 68
+    data = analyse(zork, rules)
+    in_sample = base.predict_analysis(data)[:, j]
+    adapting = CodeModel(seed=0, base=base)
+    unseen = adapting._unseen_prior(data)[:, j]
+    seen = adapting.prior(data)[:, j]
+    # its own rows are judged by what the base said about them unseen: far less sure than in sample
+    assert in_sample.min() >= base.fits["dyr.hund"].threshold  # in sample it knows every odd row
+    assert unseen.mean() < seen.mean() - 0.1
+    # texts the base never learned from keep its live prediction
+    fresh = analyse(["Bussen kom for sent. Qwyx.", "Valpen sov i kurven."], rules)
+    assert np.allclose(adapting._unseen_prior(fresh), adapting.prior(fresh))
+    # the table travels with the base's bytes; a model adapting it keeps none of its own
+    loaded = CodeModel.from_bytes(base.to_bytes())
+    assert list(loaded.held_keys) == list(base.held_keys) and np.allclose(loaded.held_proba, base.held_proba)
+    texts, labels = make(60, seed=7)
+    adapted = CodeModel(seed=0, base=base).fit_texts(texts, labels, book, rules=rules, groups=[i % 3 for i in range(60)])
+    assert len(adapted.held_keys) == 0
