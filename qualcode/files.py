@@ -1,10 +1,12 @@
 """Output files are complete or absent: write beside the target, fsync, then rename.
 
 A reader (or a crash) never sees a half-written report, export or model; the
-previous good file stays in place until the new one is whole.
+previous good file stays in place until the new one is whole. Input files of records
+(JSON Lines) are read so that a bad line is named by file and number, never a traceback.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -57,3 +59,22 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def read_json_lines(path: str | os.PathLike, required: tuple[str, ...] = ()) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for every non-empty line; a line that is not a JSON object, or lacks
+    a ``required`` field, is a ValueError naming the file and the line."""
+    with open(path, encoding="utf-8") as handle:
+        for no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}, line {no}: not valid JSON ({err.msg})") from None
+            if not isinstance(rec, dict):
+                raise ValueError(f"{path}, line {no}: not a JSON object")
+            missing = [k for k in required if k not in rec]
+            if missing:
+                raise ValueError(f"{path}, line {no}: missing field(s) {', '.join(missing)}")
+            yield no, rec

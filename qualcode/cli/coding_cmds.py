@@ -7,24 +7,15 @@ from pathlib import Path
 import typer
 
 from qualcode.cli.app import UserError, app, err_console
+from qualcode.files import read_json_lines
 
 
 def read_jsonl(path: Path, required: tuple[str, ...] = ("id", "text")) -> list[dict]:
     """JSON Lines records; a bad line is reported by number instead of a traceback."""
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise UserError(f"{path}, line {no}: not valid JSON ({err.msg})") from None
-            missing = [k for k in required if k not in rec]
-            if missing:
-                raise UserError(f"{path}, line {no}: missing field(s) {', '.join(missing)}")
-            records.append(rec)
-    return records
+    try:
+        return [rec for _, rec in read_json_lines(path, required)]
+    except ValueError as err:
+        raise UserError(str(err)) from None
 
 
 def write_jsonl(records: list[dict], path: Path | None) -> None:

@@ -15,10 +15,10 @@ alone. Like the codebook's own definitions they always train and are never valid
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qualcode.files import read_json_lines
 from qualcode.paths import CODEBOOKS, PROJECT_ROOT
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
@@ -69,16 +69,7 @@ def load_set(ref: ReferenceSet) -> list[dict]:
     """Records with ``doc`` ("set:source", unique across sets), ``genre``, ``family`` (rapport,
     plan, intervju) and ``set`` added."""
     out = []
-    for no, line in enumerate(ref.path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{ref.path}, line {no}: not valid JSON ({err.msg})") from None
-        missing = [k for k in ("id", "text", "codes") if k not in rec]
-        if missing:
-            raise ValueError(f"{ref.path}, line {no}: missing field(s) {', '.join(missing)}")
+    for _, rec in read_json_lines(ref.path, ("id", "text", "codes")):
         source = str(rec.get("source") or ref.name)
         genre = ref.genre_of(rec)
         out.append({**rec, "doc": f"{ref.name}:{source}", "genre": genre, "family": GENRE_FAMILY.get(genre, genre),
@@ -112,14 +103,8 @@ def written_examples(code_ids, folder: Path = EXAMPLES) -> tuple[list[str], list
     known = set(code_ids)
     texts, codes = [], []
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}, line {no}: not valid JSON ({err.msg})") from None
-            if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not isinstance(rec.get("codes"), list):
+        for no, rec in read_json_lines(path):
+            if not isinstance(rec.get("text"), str) or not isinstance(rec.get("codes"), list):
                 raise ValueError(f"{path}, line {no}: an example needs a \"text\" and a list of \"codes\"")
             mine = [c for c in rec["codes"] if c in known]
             if rec.get("kind", "positive") == "positive" and mine and rec["text"].strip():
