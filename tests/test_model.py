@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -289,3 +290,20 @@ def test_a_base_keeps_what_it_said_about_its_rows_out_of_fold(book, rules):
     texts, labels = make(60, seed=7)
     adapted = CodeModel(seed=0, base=base).fit_texts(texts, labels, book, rules=rules, groups=[i % 3 for i in range(60)])
     assert len(adapted.held_keys) == 0
+
+
+@pytest.mark.parametrize("line, reason", [
+    ('{"id": "s1", "text": ', "not valid JSON"),
+    ('"just a string"', "not a JSON object"),
+    ('{"id": "s1"}', r"missing field\(s\) text"),
+])
+def test_classify_names_the_bad_line_of_its_input(tmp_path, line, reason):
+    """Every JSON Lines reader (reference sets, written examples, the CLI's inputs) reports a bad
+    line the same way; the CLI says it in one plain line and exits non-zero."""
+    from qualcode.cli import app
+
+    segs = tmp_path / "segs.jsonl"
+    segs.write_text('{"id": "s0", "text": "Hunden sover."}\n\n' + line + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", str(segs)])
+    assert result.exit_code != 0
+    assert re.search(rf"segs.jsonl, line 3: {reason}", str(result.exception) + result.output)

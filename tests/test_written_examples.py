@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 
 import pytest
@@ -90,21 +89,3 @@ def test_the_shipped_base_model_was_built_with_the_shipped_examples():
     asked = 0 if data.questions is None else int(data.questions.sum())  # interviewer questions never train
     assert base.n_always == len(codes) - asked
 
-
-@pytest.mark.parametrize("line, reason", [
-    ('{"id": "s1", "text": ', "not valid JSON"),
-    ('"just a string"', "not a JSON object"),
-    ('{"id": "s1"}', r"missing field\(s\) text"),
-])
-def test_classify_names_the_bad_line_of_its_input(tmp_path, line, reason):
-    """Every JSON Lines reader (reference sets, written examples, the CLI's inputs) reports a bad
-    line the same way; the CLI says it in one plain line and exits non-zero."""
-    from typer.testing import CliRunner
-
-    from qualcode.cli import app
-
-    segs = tmp_path / "segs.jsonl"
-    segs.write_text('{"id": "s0", "text": "Hunden sover."}\n\n' + line + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["classify", str(segs)])
-    assert result.exit_code != 0
-    assert re.search(rf"segs.jsonl, line 3: {reason}", str(result.exception) + result.output)

@@ -305,17 +305,28 @@ class CodeModel:
         blend tuned on the base's own training rows looked better than it was, and 40 reviews of a
         new corpus lowered kappa on its other documents (ref2: -0.019; codes with no reviewed
         positive changed)."""
-        prior = self.prior(data)
-        base = self.base
-        if base is None or not len(base.held_keys):
-            return prior
-        where = {k: i for i, k in enumerate(base.held_keys.tolist())}
-        rows = [(r, where[k]) for r, k in enumerate(_row_keys(data)) if k in where]
-        if rows:
-            mine, theirs = map(list, zip(*rows))
-            cuts = np.array([base.fits[c].threshold for c in base.code_ids])
-            prior[mine] = rule_prior(base.held_proba[theirs].astype(float), cuts)
-        return prior
+        if self.base is None:
+            return self.prior(data)
+        return self.base._as_prior(self.base._out_of_fold(data))
+
+    def _out_of_fold(self, data: Analysis) -> np.ndarray:
+        """Probabilities for ``data``: for rows this model learned from, what it said about them
+        out of fold (`_keep_held_out`); the other rows are predicted."""
+        where = {k: i for i, k in enumerate(self.held_keys.tolist())}
+        keys = _row_keys(data)
+        known = [r for r, k in enumerate(keys) if k in where]
+        if not known:
+            return self.predict_analysis(data)
+        rest = [r for r, k in enumerate(keys) if k not in where]
+        proba = np.zeros((len(data), len(self.code_ids)))
+        proba[known] = self.held_proba[[where[keys[r]] for r in known]]
+        if rest:
+            proba[rest] = self.predict_analysis(data.take(rest))
+        return proba
+
+    def _as_prior(self, proba: np.ndarray) -> np.ndarray:
+        """This model's probabilities mapped so each code's threshold sits at 0.5 (a prior for another)."""
+        return rule_prior(proba, np.array([self.fits[c].threshold for c in self.code_ids]))
 
     def fit_texts(self, texts: Sequence[str], label_sets: Sequence[Iterable[str]], codebook: Codebook, *, rules,
                   groups: Sequence | None = None) -> "CodeModel":
@@ -362,9 +373,7 @@ class CodeModel:
         """What this model builds on, mapped so its decision point is 0.5."""
         if self.base is None:
             return rule_prior(data.rule_scores, self.min_scores)
-        base = self.base
-        cuts = np.array([base.fits[c].threshold for c in base.code_ids])
-        return rule_prior(base.predict_analysis(data), cuts)
+        return self.base._as_prior(self.base.predict_analysis(data))
 
     # prediction ----------------------------------------------------------------------------
     def predict_analysis(self, data: Analysis) -> np.ndarray:
