@@ -185,3 +185,27 @@ def test_a_weighted_kappa_counts_a_row_of_weight_three_as_three_rows():
     for decision in candidates:
         assert binary_kappa(y, decision, weights) == pytest.approx(binary_kappa(y[tripled], decision[tripled]))
         assert binary_kappa(y, decision, weights) != pytest.approx(binary_kappa(y, decision))
+
+
+@pytest.mark.parametrize("many_rows, folds", [(121, 5), (120, 3)])
+def test_from_many_labelled_rows_on_three_inner_folds(monkeypatch, many_rows, folds):
+    """Judging on fewer, larger folds starts exactly at MANY_ROWS labelled rows (5,000 reviews
+    retrain in under 30 s); below it every choice still sees five folds."""
+    from test_model import BOOK as ANIMALS, make
+
+    from qualcode.coding import model as model_module
+    from qualcode.coding.features import analyse
+
+    asked = []
+    real = model_module._folds
+
+    def spy(n, groups, k, seed):
+        asked.append(k)
+        return real(n, groups, k, seed)
+
+    monkeypatch.setattr(model_module, "_folds", spy)
+    monkeypatch.setattr(model_module, "MANY_ROWS", many_rows)
+    book = Codebook.from_yaml_text(ANIMALS)
+    texts, labels = make(120, 3)
+    CodeModel().fit(analyse(texts, RuleCoder(book)), labels, book, groups=[f"d{i % 6}" for i in range(120)])
+    assert asked == [folds]

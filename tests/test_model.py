@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from qualcode.coding.codebook import Codebook
 from qualcode.coding.evaluation import binary_kappa
+from qualcode.coding.features import analyse
 from qualcode.coding.model import MIN_LABELLED, CodeModel, rule_prior
 from qualcode.coding.training import classify_with_training
 from qualcode.coding.rules import RuleCoder
@@ -268,7 +269,6 @@ def memorising_base(book, rules):
 
 
 def test_a_base_keeps_what_it_said_about_its_rows_out_of_fold(book, rules):
-    from qualcode.coding.features import analyse
 
     base, zork = memorising_base(book, rules)
     j = base.code_ids.index("dyr.hund")
@@ -290,6 +290,24 @@ def test_a_base_keeps_what_it_said_about_its_rows_out_of_fold(book, rules):
     texts, labels = make(60, seed=7)
     adapted = CodeModel(seed=0, base=base).fit_texts(texts, labels, book, rules=rules, groups=[i % 3 for i in range(60)])
     assert len(adapted.held_keys) == 0
+
+
+def test_a_model_adapting_the_base_reads_no_character_ngrams(book, rules):
+    """The base's character n-grams reach an adapting model through its prior; refitting them
+    on every review made 5,000 reviews take minutes. The lemmas still teach it."""
+    texts, labels = make(120, seed=1)
+    base = CodeModel(seed=0).fit_texts(texts, labels, book, rules=rules, groups=[i % 3 for i in range(120)])
+    more, more_labels = make(90, seed=11)
+    adapted = CodeModel(seed=0, base=base).fit_texts(more, more_labels, book, rules=rules,
+                                                     groups=[i % 3 for i in range(90)])
+    assert base.features.chars and not adapted.features.chars
+    assert "valp" in adapted.features.words
+    assert adapted.design(analyse(["Valpen sov."], rules)).shape[1] == (
+        len(adapted.features.words) + len(adapted.code_ids) + adapted.n_patterns)
+    loaded = CodeModel.from_bytes(adapted.to_bytes())
+    loaded.base = base
+    probe = ["Valpen sov i kurven.", "Pæra var moden."]
+    assert np.allclose(loaded.predict_proba(probe, rules=rules), adapted.predict_proba(probe, rules=rules))
 
 
 @pytest.mark.parametrize("line, reason", [

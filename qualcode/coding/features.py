@@ -131,10 +131,12 @@ def _tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
 
 
 class TextFeatures:
-    """Vocabularies and idf of the lemma and character blocks; fitted on training texts."""
+    """Vocabularies and idf of the lemma and character blocks; fitted on training texts
+    (without ``char_grams`` the character block stays empty: lemmas only)."""
 
-    def __init__(self, min_df: int = 2) -> None:
+    def __init__(self, min_df: int = 2, char_grams: bool = True) -> None:
         self.min_df = min_df
+        self.char_grams = char_grams
         self.words: dict[str, int] = {}
         self.chars: dict[str, int] = {}
         self.word_idf = np.zeros(0)
@@ -148,7 +150,7 @@ class TextFeatures:
     def fit(self, lemmas: list[list[str]], forms: list[list[str]]) -> "TextFeatures":
         n = len(lemmas)
         wdf = Counter(g for doc in lemmas for g in set(word_grams(doc)))
-        cdf = Counter(g for doc in forms for g in {g for f in set(doc) for g in char_grams(f)})
+        cdf = Counter(g for doc in forms if self.char_grams for g in {g for f in set(doc) for g in char_grams(f)})
         self.words = {g: i for i, g in enumerate(sorted(g for g, c in wdf.items() if c >= self.min_df))}
         self.chars = {g: i for i, g in enumerate(sorted(g for g, c in cdf.items() if c >= self.min_df))}
         self.word_idf = _idf(np.array([wdf[g] for g in self.words], dtype=float), n)
@@ -194,6 +196,8 @@ class TextFeatures:
         return got
 
     def transform(self, lemmas: list[list[str]], forms: list[list[str]]) -> sparse.csr_matrix:
+        if not self.chars:  # lemmas only: skip splitting every word form into n-grams
+            return self.word_block(lemmas)
         return sparse.hstack([self.word_block(lemmas), self.char_block(forms)], format="csr")
 
     # plain arrays for safe storage -------------------------------------------------------

@@ -1,8 +1,8 @@
 """The learned coder: rule scores plus a text model, trained on what people coded.
 
 Per code, a class-balanced logistic regression reads the text (lemma uni-/bigrams and
-character n-grams, `qualcode.coding.features`) and the rule coder's output (the score
-of every code and which patterns counted). Its probability is blended with a *prior*:
+character n-grams, `qualcode.coding.features`; a model adapting the base reads the lemmas
+only, see `fit`) and the rule coder's output (the score of every code and which patterns counted). Its probability is blended with a *prior*:
 the rule score (mapped so the code's ``min_score`` sits at 0.5) for the base model, or
 the base model's probability for a model that adapts the base to one store's reviews.
 The regularisation C, the blend weight and the threshold are chosen on out-of-fold
@@ -52,6 +52,7 @@ MIN_POSITIVES = 5  # below this a code keeps its prior decision (too few to judg
 MIN_LABELLED = 40  # below this every code does: kappa on fewer segments is too coarse to overrule
 MIN_CALIBRATION = 8  # positives (and negatives) needed before Platt scaling is trusted
 INNER_FOLDS = 5
+MANY_ROWS = 4000  # from this many labelled rows, three inner folds (each still judges on 1,300+ rows)
 C_GRID = (2.0, 8.0)  # inverse regularisation candidates (chosen by out-of-fold average precision)
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the learned probability in the blend
 THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.05), 2)
@@ -251,7 +252,9 @@ class CodeModel:
         self.n_labelled, self.n_always = n, len(every) - n
         # a model adapting the base to a store shows the base's terms: a store's reviews are too few documents
         self.terms = mine_terms(data.lemmas, Y, groups, self.code_ids) if self.base is None and groups is not None else {}
-        self.features = TextFeatures(MIN_DF).fit(every.lemmas, every.forms)
+        # a model adapting the base reads lemmas, rules and patterns: the base's character n-grams reach it
+        # through its prior, and refitting them on every review cost 8x the time for the same gain
+        self.features = TextFeatures(MIN_DF, char_grams=self.base is None).fit(every.lemmas, every.forms)
         X = self.design(every)
         prior = self._unseen_prior(data) if n else np.zeros((0, len(self.code_ids)))
         # labels from one document cannot judge a change on a document the fit did not see: folds
@@ -260,7 +263,7 @@ class CodeModel:
         learnable = [j for j in range(len(self.code_ids))
                      if n >= MIN_LABELLED and not self.one_document
                      and MIN_POSITIVES <= Y[:, j].sum() <= n - MIN_POSITIVES]
-        folds = _folds(n, groups, self.inner_folds, self.seed) if learnable else []
+        folds = _folds(n, groups, self.inner_folds if n < MANY_ROWS else min(self.inner_folds, 3), self.seed) if learnable else []
         extra = np.arange(n, len(every))
         # C: the candidate whose out-of-fold probabilities rank best (mean average precision)
         oof_by_c = {}
