@@ -209,3 +209,29 @@ def test_from_many_labelled_rows_on_three_inner_folds(monkeypatch, many_rows, fo
     texts, labels = make(120, 3)
     CodeModel().fit(analyse(texts, RuleCoder(book)), labels, book, groups=[f"d{i % 6}" for i in range(120)])
     assert asked == [folds]
+
+
+@pytest.mark.parametrize("many_rows, grid", [(121, {2.0, 8.0}), (120, {"base"})])
+def test_from_many_labelled_rows_an_adapting_model_keeps_the_bases_c(monkeypatch, many_rows, grid):
+    """Below MANY_ROWS a model adapting the base searches the C grid; from it on it keeps the base's C."""
+    from test_model import BOOK as ANIMALS, make
+
+    from qualcode.coding import model as model_module
+    from qualcode.coding.features import analyse
+
+    book = Codebook.from_yaml_text(ANIMALS)
+    rules = RuleCoder(book)
+    texts, labels = make(120, 5)
+    base = CodeModel().fit(analyse(texts, rules), labels, book, groups=[f"b{i % 4}" for i in range(120)])
+    tried = set()
+    real = CodeModel._fit_lr
+
+    def spy(self, X, y, w, C):
+        tried.add(C)
+        return real(self, X, y, w, C)
+
+    monkeypatch.setattr(CodeModel, "_fit_lr", spy)
+    monkeypatch.setattr(model_module, "MANY_ROWS", many_rows)
+    texts, labels = make(120, 6)
+    CodeModel(base=base).fit(analyse(texts, rules), labels, book, groups=[f"d{i % 6}" for i in range(120)])
+    assert tried == ({base.C} if grid == {"base"} else grid)
