@@ -173,12 +173,18 @@ class _Pool:
         if executor is None:
             return
         processes = list((getattr(executor, "_processes", None) or {}).values())
+        results = getattr(executor, "_result_queue", None)
         executor.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
             if proc.is_alive():
                 proc.terminate()
         for proc in processes:
             proc.join(timeout=5)
+        if results is not None:
+            # a worker ended halfway through sending a result leaves the executor's thread reading
+            # the rest of it, and the process hung at exit (2 of 25 TERMs): with this end of the
+            # pipe closed as well, that read meets end-of-file and the thread ends
+            results._writer.close()
 
 
 def outcomes(jobs: Iterable[Job], workers: int, spec: CoderSpec | None) -> Iterator[tuple[Job, Outcome]]:

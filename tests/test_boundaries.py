@@ -211,8 +211,8 @@ def test_from_many_labelled_rows_on_three_inner_folds(monkeypatch, many_rows, fo
     assert asked == [folds]
 
 
-@pytest.mark.parametrize("many_rows, grid", [(121, {2.0, 8.0}), (120, {"base"})])
-def test_from_many_labelled_rows_an_adapting_model_keeps_the_bases_c(monkeypatch, many_rows, grid):
+@pytest.mark.parametrize("many_rows, keeps_base_c", [(121, False), (120, True)])
+def test_from_many_labelled_rows_an_adapting_model_keeps_the_bases_c(monkeypatch, many_rows, keeps_base_c):
     """Below MANY_ROWS a model adapting the base searches the C grid; from it on it keeps the base's C."""
     from test_model import BOOK as ANIMALS, make
 
@@ -234,4 +234,4 @@ def test_from_many_labelled_rows_an_adapting_model_keeps_the_bases_c(monkeypatch
     monkeypatch.setattr(model_module, "MANY_ROWS", many_rows)
     texts, labels = make(120, 6)
     CodeModel(base=base).fit(analyse(texts, rules), labels, book, groups=[f"d{i % 6}" for i in range(120)])
-    assert tried == ({base.C} if grid == {"base"} else grid)
+    assert tried == ({base.C} if keeps_base_c else set(model_module.C_GRID))

@@ -269,7 +269,6 @@ def memorising_base(book, rules):
 
 
 def test_a_base_keeps_what_it_said_about_its_rows_out_of_fold(book, rules):
-
     base, zork = memorising_base(book, rules)
     j = base.code_ids.index("dyr.hund")
     assert base.fits["dyr.hund"].weight > 0 and len(base.held_keys) == len(base.held_proba) == 3 * 68

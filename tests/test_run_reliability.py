@@ -278,3 +278,30 @@ def test_at_most_two_files_per_worker_are_in_flight(tmp_path):
         assert len(pulled) - seen <= IN_FLIGHT_PER_WORKER * 2
         time.sleep(0.02)  # a writer slower than the workers
     assert seen == len(paths)
+
+
+def test_a_write_cut_short_by_an_interrupt_does_not_keep_the_run_from_being_recorded(tmp_path):
+    """A TERM that lands inside a commit leaves the interrupted session, and SQLite's write lock,
+    in the frames the KeyboardInterrupt unwound; recording the run then failed ("database is
+    locked") unless that connection is given back first."""
+    from sqlalchemy import update
+
+    from qualcode.cli.ingest_cmds import _release_cut_writes
+
+    factory = session_factory(str(tmp_path / "store.db"))
+    run = start_run(factory, "run")
+
+    def cut_write():
+        session = factory()
+        session.execute(update(schema.Run).where(schema.Run.id == run.id).values(command="run"))  # holds the lock
+        raise KeyboardInterrupt  # never committed, never closed: as when the signal hits mid-commit
+
+    try:
+        cut_write()
+    except KeyboardInterrupt as err:
+        _release_cut_writes(err)
+        started = time.monotonic()
+        finish_run(factory, run, {"ingested": 1}, state="interrupted")
+        assert time.monotonic() - started < 2  # it did not wait for a lock
+    with factory() as session:
+        assert session.get(schema.Run, run.id).state == "interrupted"

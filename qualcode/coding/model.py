@@ -2,9 +2,10 @@
 
 Per code, a class-balanced logistic regression reads the text (lemma uni-/bigrams and
 character n-grams, `qualcode.coding.features`; a model adapting the base reads the lemmas
-only, see `fit`) and the rule coder's output (the score of every code and which patterns counted). Its probability is blended with a *prior*:
-the rule score (mapped so the code's ``min_score`` sits at 0.5) for the base model, or
-the base model's probability for a model that adapts the base to one store's reviews.
+only, see `fit`) and the rule coder's output (the score of every code and which patterns
+counted). Its probability is blended with a *prior*: the rule score (mapped so the code's
+``min_score`` sits at 0.5) for the base model, or the base model's probability for a model
+that adapts the base to one store's reviews.
 The regularisation C, the blend weight and the threshold are chosen on out-of-fold
 predictions, with folds grouped by document when the data say which document a row
 comes from (so every choice is judged on documents the fit did not see), and with the rows'
@@ -270,7 +271,8 @@ class CodeModel:
         extra = np.arange(n, len(every))
         # C: the candidate whose out-of-fold probabilities rank best (mean average precision)
         oof_by_c = {}
-        for C in ((self.base.C,) if many and self.base is not None and self.base.C else C_GRID) if learnable else ():
+        grid = (self.base.C,) if many and self.base is not None and self.base.C else C_GRID
+        for C in grid if learnable else ():
             oof = np.zeros((n, len(self.code_ids)))
             for train, test in folds:
                 rows = np.concatenate([train, extra])
