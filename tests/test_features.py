@@ -1,4 +1,5 @@
-"""Text features computed without scikit-learn at prediction time equal scikit-learn's vectorisers."""
+"""Text features computed without scikit-learn at prediction time equal scikit-learn's vectorisers
+(unit-length rows), and pivoted rows rescale exactly those by their length."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from qualcode.coding.codebook import load_codebook
-from qualcode.coding.features import TextFeatures, analyse, char_grams, word_grams
+from qualcode.coding.features import LENGTH_SLOPE, TextFeatures, analyse, char_grams, word_grams
 from qualcode.coding.rules import RuleCoder
 
 TEXTS = ["Barneverntjenesten samarbeider tett med skolen og helsestasjonen.",
@@ -23,7 +24,7 @@ def analysed():
 
 
 def test_blocks_equal_sklearn_tfidf(analysed):
-    feats = TextFeatures(min_df=2).fit(analysed.lemmas, analysed.forms)
+    feats = TextFeatures(min_df=2, pivoted=False).fit(analysed.lemmas, analysed.forms)
     words = TfidfVectorizer(analyzer=word_grams, min_df=2, sublinear_tf=True).fit(analysed.lemmas)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, lowercase=False)
     joined = [" ".join(f) for f in analysed.forms]
@@ -54,3 +55,19 @@ def test_arrays_round_trip(analysed):
     again = TextFeatures.from_arrays(feats.to_arrays("x."), "x.", 1)
     assert np.allclose(feats.transform(analysed.lemmas, analysed.forms).toarray(),
                        again.transform(analysed.lemmas, analysed.forms).toarray())
+
+
+def test_pivoted_rows_weigh_long_texts_more_and_a_median_text_as_before(analysed):
+    """Each row is scikit-learn's unit row times (its norm / the median norm) ** (1 - LENGTH_SLOPE)."""
+    feats = TextFeatures(min_df=2).fit(analysed.lemmas, analysed.forms)
+    raw = TfidfVectorizer(analyzer=word_grams, min_df=2, sublinear_tf=True, norm=None).fit(analysed.lemmas)
+    norms = np.linalg.norm(raw.transform(analysed.lemmas).toarray(), axis=1)
+    assert feats.word_pivot == pytest.approx(np.median(norms[norms > 0]))
+    unit = TextFeatures(min_df=2, pivoted=False).fit(analysed.lemmas, analysed.forms).word_block(analysed.lemmas)
+    pivoted = feats.word_block(analysed.lemmas)
+    scale = (norms / feats.word_pivot) ** (1 - LENGTH_SLOPE)
+    assert np.allclose(pivoted.toarray(), unit.toarray() * scale[:, None])
+    row_norms = np.linalg.norm(pivoted.toarray(), axis=1)
+    longest, shortest = np.argmax(norms), np.argmin(norms)
+    assert row_norms[longest] > 1.0 > row_norms[shortest]
+    assert feats.char_pivot > 0 and not np.allclose(np.linalg.norm(feats.char_block(analysed.forms).toarray(), axis=1), 1.0)
