@@ -52,38 +52,19 @@ def main() -> int:
     import numpy as np
 
     from qualcode.coding.coder import current_coder
-    from qualcode.coding.evaluation import score
-    from qualcode.coding.features import analyse
-    from qualcode.coding.reference import load_reference, project_sets, shipped_sets
     from qualcode.coding.training import adapt
-    from qualcode.coding.validation import fit_base, rule_predictions
+    from unseen_corpus import unseen_corpus
 
-    sets = project_sets()
-    if not any(s.name == args.corpus for s in sets):
-        print(f"skipped: reference set {args.corpus} not found")
-        return 0
     started = time.perf_counter()
     coder = current_coder()
-    ids = coder.codebook.code_ids
-    corpus = load_reference([s for s in sets if s.name == args.corpus])
-    others = load_reference([s for s in sets if s.name != args.corpus])
+    unseen = unseen_corpus(coder, args.corpus, args.reference)
+    if unseen is None:
+        print(f"skipped: reference set {args.corpus} not found")
+        return 0
+    corpus, base, kappa = unseen.records, unseen.base, unseen.kappa
     print(f"corpus: {args.corpus}, {len(corpus)} segments in {len({r['doc'] for r in corpus})} documents; base model "
-          f"fitted on {len(others)} segments of {sorted({r['set'] for r in others})} "
+          f"fitted on {len(unseen.others)} segments of {sorted({r['set'] for r in unseen.others})} "
           f"(the machine is shared: timings are indicative)", flush=True)
-    pool = shipped_sets() if args.reference is None else [s for s in sets if s.name in args.reference.split(",")]
-    shipped = [r for r in load_reference(pool) if r["set"] != args.corpus]  # never the corpus itself
-    base = fit_base(coder, analyse([r["text"] for r in others], coder.rules), others)
-    base.version = "bench-base"
-    data = analyse([r["text"] for r in corpus], coder.rules)
-
-    def kappa(model, test) -> float:
-        sub = data.take(test)
-        if model is None:
-            preds = rule_predictions([corpus[i] for i in test], sub, coder)
-        else:
-            proba = model.predict_analysis(sub)
-            preds = [{"id": corpus[i]["id"], "codes": c} for i, c in zip(test, model.decide(proba))]
-        return score([corpus[i] for i in test], preds, ids).summary["macro_kappa"]
 
     docs = list(dict.fromkeys(r["doc"] for r in corpus))
     plans = [d for d in docs if d.split(":")[1].startswith("plan")]
@@ -107,7 +88,7 @@ def main() -> int:
             else:
                 rev = order[:n]
                 model = adapt(coder, [corpus[i]["text"] for i in rev], [set(corpus[i]["codes"]) for i in rev],
-                              [corpus[i]["doc"] for i in rev], base=base, reference=shipped)
+                              [corpus[i]["doc"] for i in rev], base=base, reference=unseen.shipped)
             row[label] = kappa(model, test)
         table.append(row)
         print(f"rotation {rot}: reviewed {' → '.join(d.split(':')[1] for d in first + rest if d in reached)}; "

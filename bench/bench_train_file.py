@@ -26,38 +26,27 @@ def main() -> int:
     args = parser.parse_args()
 
     from qualcode.coding.coder import current_coder
-    from qualcode.coding.evaluation import score
-    from qualcode.coding.features import analyse
-    from qualcode.coding.reference import load_reference, project_sets, shipped_sets
+    from qualcode.coding.reference import load_reference, project_sets
     from qualcode.coding.training import adapt
-    from qualcode.coding.validation import fit_base
+    from unseen_corpus import unseen_corpus
 
     started = time.perf_counter()
     coder = current_coder()
-    sets = {s.name: s for s in project_sets()}
-    if args.train not in sets:
+    train = load_reference([s for s in project_sets() if s.name == args.train])
+    if not train:
         print(f"skipped: reference set {args.train} not found")
         return 0
     worst = 0.0
     print(f"| corpus | segments | base model | after --train {args.train} | change |\n|---|---|---|---|---|")
-    for name in [c for c in args.corpora.split(",") if c in sets and c != args.train]:
-        corpus = load_reference([sets[name]])
-        others = load_reference([s for s in sets.values() if s.name != name])
-        base = fit_base(coder, analyse([r["text"] for r in others], coder.rules), others)
-        base.version = "bench-base"
-        train = [r for r in others if r["set"] == args.train]
-        shipped = [r for r in load_reference(shipped_sets()) if r["set"] != name]
+    for name in args.corpora.split(","):
+        unseen = unseen_corpus(coder, name) if name != args.train else None
+        if unseen is None:
+            continue
         adapted = adapt(coder, [r["text"] for r in train], [set(r["codes"]) for r in train],
-                        [r["doc"] for r in train], base=base, reference=shipped)
-        data = analyse([r["text"] for r in corpus], coder.rules)
-
-        def kappa(model) -> float:
-            preds = [{"id": r["id"], "codes": c} for r, c in zip(corpus, model.decide(model.predict_analysis(data)))]
-            return score(corpus, preds, coder.codebook.code_ids).summary["macro_kappa"]
-
-        before, after = kappa(base), kappa(adapted)
+                        [r["doc"] for r in train], base=unseen.base, reference=unseen.shipped)
+        before, after = unseen.kappa(unseen.base), unseen.kappa(adapted)
         worst = min(worst, after - before)
-        print(f"| {name} | {len(corpus)} | {before:.3f} | {after:.3f} | {after - before:+.3f} |", flush=True)
+        print(f"| {name} | {len(unseen.records)} | {before:.3f} | {after:.3f} | {after - before:+.3f} |", flush=True)
     print(f"\n{time.perf_counter() - started:.0f} s in all")
     return 0 if worst >= 0 else 1
 

@@ -31,9 +31,10 @@ CHAR_RANGE = (3, 5)
 # norm**LENGTH_SLOPE * pivot**(1 - LENGTH_SLOPE), the pivot being the median norm of the training
 # texts, instead of by its norm. Under unit length a long interview turn that touches four themes
 # spreads one unit of weight over all four, so each weighs far less than in a short paragraph on
-# one theme, and the text model missed them; a text of median length weighs as before. Held out by reference set (2,733 segments, 46
-# documents), with the text blocks at the model's TEXT_GAIN: macro kappa 0.622 -> 0.638, interviews
-# 0.580 -> 0.606, plans 0.635 -> 0.664, reports 0.632 -> 0.623 (slope 0.5 scored about the same).
+# one theme, and the text model missed them; a text of median length weighs as before. Held out by
+# reference set (2,733 segments, 46 documents), with the text blocks at the model's TEXT_GAIN: macro
+# kappa 0.622 -> 0.638, interviews 0.580 -> 0.606, plans 0.635 -> 0.664, reports 0.632 -> 0.623
+# (slope 0.5 scored about the same).
 LENGTH_SLOPE = 0.7
 
 
