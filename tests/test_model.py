@@ -209,6 +209,15 @@ def test_classify_train_cli_contract(tmp_path, book, rules):
     direct = classify_with_training(_Coder(book, rules), [json.loads(x) for x in train.read_text().splitlines()],
                                     [json.loads(x) for x in segs.read_text().splitlines()])
     assert [p["codes"] for p in preds] == [d["codes"] for d in direct]
+    assert "one document" not in result.output  # no "source": the rows are not known to share a document
+
+    one = tmp_path / "one.jsonl"  # every row of one document: the base model's decisions stand, and it says why
+    one.write_text("".join(json.dumps({"id": f"t{i}", "source": "plan-a.md", "text": t, "codes": sorted(ls)},
+                                      ensure_ascii=False) + "\n" for i, (t, ls) in enumerate(zip(texts, labels))),
+                   encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", str(segs), "--train", str(one), "--codebook", str(yaml_path)])
+    assert result.exit_code == 0, result.output
+    assert "comes from one document" in " ".join(result.output.split())
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "x", "text": "uten koder"}) + "\n", encoding="utf-8")

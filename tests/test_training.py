@@ -248,10 +248,11 @@ def test_review_view_shows_that_the_model_decided(setup):
     assert dog_sug.applied and not dog_sug.overruled  # rules and model agree
 
 
-def test_reviews_of_one_document_count_when_reference_documents_judge_with_them(tmp_path):
-    """Reviews are judged together with the reference documents (grouped by document), so one
-    reviewed document can change a decision the reference backs; a reference row with the text
-    of a label (a --train file that is a reference set) is not counted twice."""
+def test_reviews_count_when_reference_documents_judge_with_them_unless_all_from_one_document(tmp_path):
+    """Reviews are judged together with the reference documents (grouped by document), so reviews
+    of two documents can change a decision the reference backs; reviews of one document keep the
+    base's decisions even then (what they changed did not carry to other text). A reference row
+    with the text of a label (a --train file that is a reference set) is not counted twice."""
     from qualcode.coding.codebook import Codebook
     from qualcode.coding.coder import Coder
     from qualcode.coding.model import ADAPT_GUARD, BASE_GUARD
@@ -265,7 +266,9 @@ def test_reviews_of_one_document_count_when_reference_documents_judge_with_them(
     reference.append({"text": texts[0], "codes": sorted(labels[0]), "doc": "ref-0"})
     alone = training.adapt(coder, texts, labels, ["plan-a"] * 40, base=None, reference=[])
     assert alone.one_document and alone.guard == ADAPT_GUARD and alone.decided_by("dyr.hund") == "rule"
-    judged = training.adapt(coder, texts, labels, ["plan-a"] * 40, base=None, reference=reference)
+    one = training.adapt(coder, texts, labels, ["plan-a"] * 40, base=None, reference=reference)
+    assert one.one_document and one.decided_by("dyr.hund") == "rule"
+    judged = training.adapt(coder, texts, labels, ["plan-a"] * 20 + ["plan-b"] * 20, base=None, reference=reference)
     assert not judged.one_document and judged.guard == BASE_GUARD
     kept = [r for r in reference if r["text"] not in set(texts)]  # the copy of a label's text is left out
     assert judged.info["reference_segments"] == len(kept) < len(reference)

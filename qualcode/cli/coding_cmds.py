@@ -65,6 +65,10 @@ def classify(
         model = adapt(coder, [r["text"] for r in labelled], [set(r["codes"]) for r in labelled],
                       groups if all(groups) else None)
         coder = coder.with_model(model)
+        if model.one_document:
+            err_console.print(f"Every labelled segment in {train.name} comes from one document (\"source\"), so the "
+                              "model keeps the base model's decisions: a change can only be checked on a document "
+                              "it did not learn from. Add labelled segments of a second document.", markup=False, highlight=False)
     model = f"model {coder.model.version or 'adapted to ' + train.name}" if coder.model is not None else "rules only"
     err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}; {model}", highlight=False)
     predictions = coder.predict_records(records, workers=workers)
