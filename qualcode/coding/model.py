@@ -231,11 +231,9 @@ class CodeModel:
     # fitting -------------------------------------------------------------------------------
     def fit(self, data: Analysis, label_sets: Sequence[Iterable[str]], codebook: Codebook, *,
             groups: Sequence | None = None, sample_weight: Sequence[float] | None = None,
-            always: tuple[Analysis, Sequence[Iterable[str]], Sequence[float]] | None = None,
-            one_document: bool | None = None) -> "CodeModel":
+            always: tuple[Analysis, Sequence[Iterable[str]], Sequence[float]] | None = None) -> "CodeModel":
         """Learn from labelled rows (``data``), with ``always`` rows (codebook text, reference
-        data) on the training side of every inner fold. Choices are judged on ``data`` only.
-        ``one_document``: the labels of interest come from one document (default: ``groups`` say so)."""
+        data) on the training side of every inner fold. Choices are judged on ``data`` only."""
         from sklearn.linear_model import LogisticRegression  # noqa: F401  (fail early if missing)
 
         # interviewers' questions are never coded, so there is nothing to learn from them
@@ -269,9 +267,7 @@ class CodeModel:
         prior = self._unseen_prior(data) if n else np.zeros((0, len(self.code_ids)))
         # labels from one document cannot judge a change on a document the fit did not see: folds
         # inside it flatter (40 reviews of one plan changed 4 codes and cost 0.025 kappa elsewhere)
-        if one_document is None:
-            one_document = groups is not None and len(set(map(str, groups))) < 2
-        self.one_document = one_document
+        self.one_document = groups is not None and len(set(map(str, groups))) < 2
         learnable = [j for j in range(len(self.code_ids))
                      if n >= MIN_LABELLED and not self.one_document
                      and MIN_POSITIVES <= Y[:, j].sum() <= n - MIN_POSITIVES]

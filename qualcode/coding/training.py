@@ -135,9 +135,11 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         reference = []  # coded with another codebook: nothing to learn for this one
     labelled = set(texts)
     reference = [r for r in reference if r["text"] not in labelled]  # a --train file may be a reference set
-    # labels of one document keep the base's decisions even beside the reference documents: what they
-    # changed did not carry to other text (--train with dev, one report: ref3's interviews -0.008)
-    one_document = groups is not None and len({str(g) for g in groups}) < 2
+    if groups is not None and len({str(g) for g in groups}) < 2:
+        # labels of one document keep the base's decisions (`CodeModel.fit`), also beside the reference
+        # documents: judged with them, they changed decisions that did not carry to other text (--train
+        # with dev, one report: ref3's interviews -0.008). So the reference rows are not even analysed
+        reference = []
     groups = list(groups) if groups is not None else [f"labels:{i}" for i in range(len(texts))]
     data = analyse(list(texts) + [r["text"] for r in reference], coder.rules)
     # without reference documents to judge on, the reviews alone judge: then with the stricter guard
@@ -146,7 +148,7 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     model.fit(data, list(label_sets) + [r["codes"] for r in reference], book,
               groups=[f"labels:{g}" for g in groups] + [f"reference:{r['doc']}" for r in reference],
               sample_weight=np.concatenate([np.full(len(texts), REVIEW_WEIGHT), np.ones(len(reference))]),
-              always=codebook_rows(coder), one_document=one_document)
+              always=codebook_rows(coder))
     model.info = {"labelled": len(texts), "review_weight": REVIEW_WEIGHT, "reference_segments": len(reference),
                   "base": model.base.version if model.base is not None else None}
     return model
