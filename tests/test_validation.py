@@ -39,6 +39,16 @@ def test_genres_by_field_by_prefix_and_families(tmp_path):
     assert {r["doc"] for r in recs} == {"a:plan-0.md", "a:intervju-1.md", "b:plan-0.md"}
 
 
+def test_shipped_sets_in_number_order(tmp_path, monkeypatch):
+    """ref10 comes after ref9, not between ref1 and ref2 as text would sort it."""
+    from qualcode.coding import reference
+
+    for name in ("ref10", "ref2", "ref9", "ref11"):
+        write_set(tmp_path / f"{name}.jsonl", 1, 1)
+    monkeypatch.setattr(reference, "SHIPPED", tmp_path)
+    assert [s.name for s in reference.shipped_sets()] == ["ref2", "ref9", "ref10", "ref11"]
+
+
 def test_bad_reference_line_names_file_and_line(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "x", "text": "t"}\n', encoding="utf-8")

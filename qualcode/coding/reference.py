@@ -15,6 +15,7 @@ alone. Like the codebook's own definitions they always train and are never valid
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,8 +62,17 @@ def project_sets() -> list[ReferenceSet]:
 
 
 def shipped_sets() -> list[ReferenceSet]:
-    """Reference sets that ship with the codebook (each carries its own genre field)."""
-    return [ReferenceSet(p.stem, p) for p in sorted(SHIPPED.glob("*.jsonl"))] if SHIPPED.is_dir() else []
+    """Reference sets that ship with the codebook (each carries its own genre field), in number
+    order (ref2 … ref9, ref10): the order they were made, in which `train --base` and
+    `evaluate --by set` list them."""
+    if not SHIPPED.is_dir():
+        return []
+    return [ReferenceSet(p.stem, p) for p in sorted(SHIPPED.glob("*.jsonl"), key=_number_order)]
+
+
+def _number_order(path: Path) -> list:
+    """Sort key that reads the digits in a name as a number: ref9 before ref10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.stem)]
 
 
 def load_set(ref: ReferenceSet) -> list[dict]:
