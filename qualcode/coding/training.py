@@ -126,7 +126,7 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     5,000 reviews retrain in 22 s instead of about 300 s. The 5,085 reference rows now pass that
     mark on their own; five folds and the C grid gave the same review-bench figures on municipal."""
     from qualcode.coding.features import analyse
-    from qualcode.coding.model import ADAPT_GUARD, BASE_GUARD
+    from qualcode.coding.model import ADAPT_GUARD, BASE_GUARD, from_one_document
     from qualcode.coding.reference import load_reference, shipped_sets
     from qualcode.coding.validation import codebook_rows
 
@@ -137,7 +137,7 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         reference = []  # coded with another codebook: nothing to learn for this one
     labelled = set(texts)
     reference = [r for r in reference if r["text"] not in labelled]  # a --train file may be a reference set
-    if groups is not None and len({str(g) for g in groups}) < 2:
+    if from_one_document(groups):
         # labels of one document keep the base's decisions (`CodeModel.fit`), also beside the reference
         # documents: judged with them, they changed decisions that did not carry to other text (--train
         # with dev, one report: ref3's interviews -0.008). So the reference rows are not even analysed
