@@ -275,6 +275,27 @@ def test_reviews_count_when_reference_documents_judge_with_them_unless_all_from_
     assert judged.decided_by("dyr.hund") == "model"  # puppies: the rules miss them, reviews and reference agree
 
 
+@pytest.mark.parametrize("many_rows, with_reference", [(41, True), (40, False)])
+def test_from_many_reviews_the_reference_documents_reach_the_model_through_its_base(monkeypatch, many_rows,
+                                                                                    with_reference):
+    """From MANY_ROWS reviews a store's model judges on the store's own documents and leaves the
+    shipped reference rows out (5,000 reviews beside 6,075 reference rows missed issue 4's 30 s)."""
+    from qualcode.coding import model as model_module
+    from qualcode.coding.codebook import Codebook
+    from qualcode.coding.coder import Coder
+    from qualcode.coding.rules import RuleCoder
+
+    book = Codebook.from_yaml_text(BOOK)
+    coder = Coder(book, RuleCoder(book), "test")
+    texts, labels = make(40, seed=33)
+    ref_texts, ref_labels = make(60, seed=34)
+    reference = [{"text": t, "codes": sorted(ls), "doc": f"ref-{i % 3}"} for i, (t, ls) in enumerate(zip(ref_texts, ref_labels))]
+    monkeypatch.setattr(model_module, "MANY_ROWS", many_rows)
+    model = training.adapt(coder, texts, labels, ["plan-a"] * 20 + ["plan-b"] * 20, base=None, reference=reference)
+    kept = [r for r in reference if r["text"] not in set(texts)]  # reference copies of a label's text never count
+    assert kept and model.info["reference_segments"] == (len(kept) if with_reference else 0)
+
+
 def test_a_model_never_trains_on_the_reference_texts_it_is_about_to_code(monkeypatch):
     shipped = training.reference_without(set())
     if not shipped:

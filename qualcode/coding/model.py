@@ -54,7 +54,8 @@ MIN_LABELLED = 40  # below this every code does: kappa on fewer segments is too 
 MIN_CALIBRATION = 8  # positives (and negatives) needed before Platt scaling is trusted
 INNER_FOLDS = 5
 MANY_ROWS = 4000  # from this many labelled rows: three inner folds (each still judges on 1,300+ rows), and
-# a model adapting the base keeps the base's C (5,000 reviews then retrain in under 30 s)
+# a model adapting the base keeps the base's C; from this many reviews `training.adapt` also leaves the
+# reference rows out (5,000 reviews then retrain in under 30 s)
 C_GRID = (2.0, 8.0)  # inverse regularisation candidates (chosen by out-of-fold average precision)
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the learned probability in the blend
 THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.05), 2)
