@@ -122,7 +122,7 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     +0.003). Labels that all come from one document (``groups``) keep the base's decisions: judged
     with the reference documents they still changed decisions that did not carry to other text.
     The adapting model reads lemmas, not character n-grams (`CodeModel.fit`), and from MANY_ROWS
-    labelled rows judges on three folds with the base's C (5,000 reviews: 22 s instead of about
+    labelled rows judges on three folds with the base's C (5,000 reviews: 14 s instead of about
     300 s); from MANY_ROWS reviews the reference rows stay out, as their documents reach the model
     through the base."""
     from qualcode.coding.features import analyse
@@ -144,8 +144,8 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         reference = []
     elif len(texts) >= MANY_ROWS:
         # thousands of reviews judge on the store's own documents, and the reference documents reach the
-        # model through its base: beside the 6,075 shipped reference rows, 5,000 reviews took 78 s to
-        # retrain under load (issue 4's target: 30 s)
+        # model through its base: beside the 6,075 shipped reference rows, 5,000 reviews took 29 s to
+        # retrain on an idle machine and 78 s under load (issue 4's target: 30 s); without them 14 s and 35 s
         reference = []
     groups = list(groups) if groups is not None else [f"labels:{i}" for i in range(len(texts))]
     data = analyse(list(texts) + [r["text"] for r in reference], coder.rules)
