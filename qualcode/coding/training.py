@@ -137,15 +137,14 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         reference = []  # coded with another codebook: nothing to learn for this one
     labelled = set(texts)
     reference = [r for r in reference if r["text"] not in labelled]  # a --train file may be a reference set
-    if from_one_document(groups):
-        # labels of one document keep the base's decisions (`CodeModel.fit`), also beside the reference
-        # documents: judged with them, they changed decisions that did not carry to other text (--train
-        # with dev, one report: ref3's interviews -0.008). So the reference rows are not even analysed
-        reference = []
-    elif len(texts) >= MANY_ROWS:
-        # thousands of reviews judge on the store's own documents, and the reference documents reach the
-        # model through its base: beside the 6,075 shipped reference rows, 5,000 reviews took 29 s to
-        # retrain on an idle machine and 78 s under load (issue 4's target: 30 s); without them 14 s and 35 s
+    if from_one_document(groups) or len(texts) >= MANY_ROWS:
+        # The reference rows are not even analysed when
+        # - the labels come from one document: they keep the base's decisions (`CodeModel.fit`), also
+        #   beside the reference documents (judged with them, they changed decisions that did not carry
+        #   to other text: --train with dev, one report, cost ref3's interviews 0.008);
+        # - there are thousands of reviews: they judge on the store's own documents, and the reference
+        #   documents reach the model through its base (beside the 6,075 shipped reference rows, 5,000
+        #   reviews retrained in 29 s idle and 78 s under load against issue 4's 30 s; without, 14 and 35 s)
         reference = []
     groups = list(groups) if groups is not None else [f"labels:{i}" for i in range(len(texts))]
     data = analyse(list(texts) + [r["text"] for r in reference], coder.rules)

@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""Final labels of reference set 8: agreed codes stand, disagreements take the adjudicator's codes.
+"""Final labels of one reference set, built in its working folder: codes both blind coders gave
+stand, disagreements take the adjudicator's codes. Built ref3-ref15 (each set's coder pairs and
+their documents are in its `provenance/pairs.json`).
 
-Writes final/ (segments.jsonl, coding-trail.jsonl, kappa-per-code.json, summary.json and copies
-of the documents, raw codings, adjudications and provenance)."""
-import json, shutil
+    python build_set.py WORKING_FOLDER
+
+The working folder holds pairs.json ([[coder_a, coder_b, [doc, ...]], ...]), segments/<doc>.jsonl,
+coding/<coder>/<doc>.jsonl, adjudication/<a>-<b>.jsonl, docs/, provenance/ and the three briefs;
+the codebook specification is read from ../shared/codebook-spec.md beside it. Writes final/
+(segments.jsonl, coding-trail.jsonl, kappa-per-code.json, summary.json and copies of the documents,
+raw codings, adjudications, briefs and pairs)."""
+import json
+import shutil
+import sys
 from pathlib import Path
+
 from sklearn.metrics import cohen_kappa_score
 
-ROOT = Path(__file__).parent
-PAIRS = [("c23a", "c23b", ["intervju-8a", "intervju-8b"]), ("c24a", "c24b", ["intervju-8c", "intervju-8d"]), ("c25a", "c25b", ["intervju-8e", "intervju-8f"]), ("c26a", "c26b", ["intervju-8g", "intervju-8h"])]
+ROOT = Path(sys.argv[1])
+PAIRS = json.loads((ROOT / "pairs.json").read_text())
 SPEC = [l.split("`")[1] for l in (ROOT.parent / "shared/codebook-spec.md").read_text().splitlines() if l.startswith("| `")]
 rows = lambda p: [json.loads(l) for l in open(p) if l.strip()]
 
@@ -45,7 +55,7 @@ for sub in ("docs", "coding", "adjudication"):
     shutil.copytree(ROOT / sub, out / ("coders" if sub == "coding" else sub), dirs_exist_ok=True)
 prov = out / "provenance"; prov.mkdir(exist_ok=True)
 for name, dest in (("WRITER_BRIEF.md", "writer-brief.md"), ("CODER_BRIEF.md", "coder-brief.md"),
-                   ("ADJUDICATOR_BRIEF.md", "adjudicator-brief.md"), ("build.py", "build.py")):
+                   ("ADJUDICATOR_BRIEF.md", "adjudicator-brief.md"), ("pairs.json", "pairs.json")):
     shutil.copy(ROOT / name, prov / dest)
 for note in (ROOT / "provenance").glob("*.md"):
     shutil.copy(note, prov / note.name)
