@@ -143,7 +143,7 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         #   beside the reference documents (judged with them, they changed decisions that did not carry
         #   to other text: --train with dev, one report, cost ref3's interviews 0.008);
         # - there are thousands of reviews: they judge on the store's own documents, and the reference
-        #   documents reach the model through its base (beside the 6,075 shipped reference rows, 5,000
+        #   documents reach the model through its base (beside the 6,075 reference rows of ref2-ref15, 5,000
         #   reviews retrained in 29 s idle and 78 s under load against issue 4's 30 s; without, 14 and 35 s)
         reference = []
     groups = list(groups) if groups is not None else [f"labels:{i}" for i in range(len(texts))]
