@@ -147,6 +147,29 @@ def test_fit_is_reproducible_and_survives_bytes(book, rules, fitted):
     assert np.allclose(a, loaded.predict_proba(test_texts, rules=rules))
 
 
+def test_a_saved_model_reads_text_at_the_gain_it_was_fitted_at(monkeypatch, fitted, rules):
+    """The text gain is a tuning constant; a store's model saved under one value must predict the same
+    after an upgrade changes it, and models saved before the gain was stored were all fitted at 1.5."""
+    import io
+    import json as json_module
+
+    from qualcode.coding import model as model_module
+
+    texts, _ = make(40, seed=8)
+    before = fitted.predict_proba(texts, rules=rules)
+    monkeypatch.setattr(model_module, "TEXT_GAIN", fitted.text_gain * 3)
+    loaded = CodeModel.from_bytes(fitted.to_bytes())
+    assert loaded.text_gain == fitted.text_gain
+    assert np.allclose(before, loaded.predict_proba(texts, rules=rules))
+
+    with np.load(io.BytesIO(fitted.to_bytes()), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    header = json_module.loads(bytes(arrays["header"]).decode("utf-8"))
+    del header["text_gain"]
+    arrays["header"] = np.frombuffer(json_module.dumps(header).encode("utf-8"), dtype=np.uint8)
+    assert CodeModel.from_arrays(arrays).text_gain == model_module.LEGACY_TEXT_GAIN == 1.5
+
+
 def test_loaded_model_refuses_rules_of_another_codebook(fitted):
     other = Codebook.from_yaml_text(BOOK.replace('"test v1"', '"test v2"'))
     loaded = CodeModel.from_bytes(fitted.to_bytes())

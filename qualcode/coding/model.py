@@ -70,6 +70,7 @@ PATTERN_GAIN = 0.5  # scale of the pattern-hit block next to the text blocks
 # (reference sets 16-19, coded by a base built on those 126 documents): 1.5 -> 0.624, 2.0 -> 0.630,
 # 2.5 -> 0.637, 3.0 -> 0.633 (mean macro kappa of the four sets)
 TEXT_GAIN = 2.5
+LEGACY_TEXT_GAIN = 1.5  # the gain of format-3 models saved before the gain was stored with the model
 MIN_DF = 2
 
 
@@ -229,6 +230,7 @@ class CodeModel:
     base_version: str | None = None  # the base a loaded model was fitted on (attach it with ``base``)
     min_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     features: TextFeatures | None = None
+    text_gain: float = TEXT_GAIN  # stored with the model: a saved model reads text at the scale it was fitted at
     terms: dict[str, list[str]] = field(default_factory=dict)  # code -> learned terms (a base model's; see learned_terms)
     # a base model's out-of-fold probabilities for the rows it learned from (row keys → rows × codes):
     # what it would have said about them unseen, so adapting it judges a change against that
@@ -273,6 +275,7 @@ class CodeModel:
         # a model adapting the base reads lemmas, rules and patterns: the base's character n-grams reach it
         # through its prior, and refitting them on every review cost 8x the time for the same gain
         self.features = TextFeatures(MIN_DF, char_grams=self.base is None).fit(every.lemmas, every.forms)
+        self.text_gain = TEXT_GAIN  # a fit reads text at today's gain and saves it with the model
         X = self.design(every)
         prior = self._unseen_prior(data) if n else np.zeros((0, len(self.code_ids)))
         # labels from one document cannot judge a change on a document the fit did not see: folds
@@ -389,7 +392,7 @@ class CodeModel:
             raise ValueError(f"the rule coder has {data.pattern_hits.shape[1]} patterns, the model "
                              f"{self.n_patterns}: it was trained for another codebook; retrain it")
         rules = sparse.csr_matrix(rule_prior(data.rule_scores, self.min_scores))
-        return sparse.hstack([TEXT_GAIN * self.features.transform(data.lemmas, data.forms), rules,
+        return sparse.hstack([self.text_gain * self.features.transform(data.lemmas, data.forms), rules,
                               PATTERN_GAIN * data.pattern_hits], format="csr")
 
     def prior(self, data: Analysis) -> np.ndarray:
@@ -475,7 +478,8 @@ class CodeModel:
     def to_arrays(self, prefix: str = "", include_base: bool = True) -> dict[str, np.ndarray]:
         header = {"format": FORMAT, "seed": self.seed, "code_ids": self.code_ids,
                   "codebook_version": self.codebook_version, "n_patterns": self.n_patterns, "C": self.C,
-                  "n_labelled": self.n_labelled, "n_always": self.n_always, "info": self.info,
+                  "text_gain": self.text_gain, "n_labelled": self.n_labelled, "n_always": self.n_always,
+                  "info": self.info,
                   "has_base": self.base is not None, "terms": self.terms,
                   "base_version": self.base.version if self.base is not None else None,
                   "fits": {c: {"n_pos": f.n_pos, "weight": f.weight, "threshold": f.threshold,
@@ -499,7 +503,8 @@ class CodeModel:
             raise ValueError(f"model format {header.get('format')} is not {FORMAT}; retrain it")
         m = cls(seed=header["seed"], code_ids=header["code_ids"], codebook_version=header["codebook_version"],
                 n_patterns=header["n_patterns"], C=header["C"], n_labelled=header["n_labelled"],
-                n_always=header["n_always"], info=header.get("info") or {})
+                n_always=header["n_always"], info=header.get("info") or {},
+                text_gain=float(header.get("text_gain", LEGACY_TEXT_GAIN)))
         m.min_scores = np.asarray(arrays[f"{prefix}min_scores"], dtype=float)
         m.features = TextFeatures.from_arrays(arrays, prefix, MIN_DF)
         m._W = np.zeros((m.features.n_features + len(m.code_ids) + m.n_patterns, len(m.code_ids)))
