@@ -275,7 +275,6 @@ class CodeModel:
         # a model adapting the base reads lemmas, rules and patterns: the base's character n-grams reach it
         # through its prior, and refitting them on every review cost 8x the time for the same gain
         self.features = TextFeatures(MIN_DF, char_grams=self.base is None).fit(every.lemmas, every.forms)
-        self.text_gain = TEXT_GAIN  # a fit reads text at today's gain and saves it with the model
         X = self.design(every)
         prior = self._unseen_prior(data) if n else np.zeros((0, len(self.code_ids)))
         # labels from one document cannot judge a change on a document the fit did not see: folds

@@ -134,13 +134,8 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
 
     book = coder.codebook
     known = set(book.code_ids)
-    reference = load_reference(shipped_sets()) if reference is None else reference
-    if not any(c in known for r in reference for c in r["codes"]):
-        reference = []  # coded with another codebook: nothing to learn for this one
-    labelled = set(texts)
-    reference = [r for r in reference if r["text"] not in labelled]  # a --train file may be a reference set
     if from_one_document(groups) or len(texts) >= MANY_ROWS:
-        # The reference rows are not even analysed when
+        # The reference rows are not even loaded when
         # - the labels come from one document: they keep the base's decisions (`CodeModel.fit`), also
         #   beside the reference documents (judged with them, they changed decisions that did not carry
         #   to other text: --train with dev, one report, cost ref3's interviews 0.008);
@@ -148,6 +143,12 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         #   documents reach the model through its base (beside the 6,075 reference rows of ref2-ref15, 5,000
         #   reviews retrained in 29 s idle and 78 s under load against issue 4's 30 s; without, 14 and 35 s)
         reference = []
+    else:
+        reference = load_reference(shipped_sets()) if reference is None else reference
+        if not any(c in known for r in reference for c in r["codes"]):
+            reference = []  # coded with another codebook: nothing to learn for this one
+        labelled = set(texts)
+        reference = [r for r in reference if r["text"] not in labelled]  # a --train file may be a reference set
     groups = list(groups) if groups is not None else [f"labels:{i}" for i in range(len(texts))]
     data = analyse(list(texts) + [r["text"] for r in reference], coder.rules)
     # without reference documents to judge on, the reviews alone judge: then with the stricter guard
