@@ -112,3 +112,27 @@ def test_folds_in_two_processes_give_the_same_predictions(tmp_path):
     book = Codebook.from_yaml_text(BOOK)
     coder = Coder(book, RuleCoder(book), "test")
     assert validation.hold_out(records, coder, "doc", workers=2).model == validation.hold_out(records, coder, "doc").model
+
+
+def test_folds_of_whole_documents_never_train_on_what_they_code(tmp_path, monkeypatch):
+    write_set(tmp_path / "ref.jsonl", 4, 45)
+    records = load_reference([ReferenceSet("ref", tmp_path / "ref.jsonl", genre="plan")])
+    book = Codebook.from_yaml_text(BOOK)
+    seen = documents_each_fit_saw(monkeypatch)
+    held = validation.hold_out(records, Coder(book, RuleCoder(book), "test"), "doc", folds=2)
+    docs = {r["doc"] for r in records}
+    assert len(seen) == 2 and all(len(s) == 2 for s in seen)  # two fits, each without two whole documents
+    assert seen[0].isdisjoint(seen[1]) and seen[0] | seen[1] == docs
+    assert [p["id"] for p in held.model] == [r["id"] for r in records]
+
+
+def test_evaluate_by_document_in_folds_cli(tmp_path):
+    from qualcode.cli import app
+
+    write_set(tmp_path / "ref.jsonl", 4, 45, genre="plan")
+    (tmp_path / "book.yaml").write_text(BOOK, encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "ref.jsonl"), "--by", "document", "--folds", "2",
+                                      "--codebook", str(tmp_path / "book.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "Held out by document, 2 folds of whole documents" in result.output
+    assert "4 groups in 2 folds" in result.output

@@ -125,6 +125,9 @@ def evaluate(
                                               "intervju) or 'set'; the base model is refitted without each group "
                                               "and codes it (the honest figure)."),
     workers: int = typer.Option(1, "--workers", min=1, help="With --by: processes that fit the folds in parallel."),
+    folds: int = typer.Option(None, "--folds", min=2, help="With --by: deal the groups into this many folds and leave "
+                                                          "out one fold of whole groups at a time (faster; each "
+                                                          "segment is still coded by a fit that never saw its group)."),
 ) -> None:
     """Score coding against reference labels: per-code precision, recall, F1, kappa, AP.
 
@@ -137,13 +140,14 @@ def evaluate(
     With --by, REFERENCE is optional (default: every project reference set) and the table
     is per genre and per code: kappa, F1, precision and coverage on held-out groups only.
 
-    Examples: `qualcode evaluate --by document`   `qualcode evaluate dev.jsonl --cv 5 -o cv.jsonl`
+    Examples: `qualcode evaluate --by document`   `qualcode evaluate --by document --folds 20 --workers 2`
+    `qualcode evaluate dev.jsonl --cv 5 -o cv.jsonl`
     """
     from qualcode.cli.coding_cmds import read_jsonl, write_jsonl
     from qualcode.coding.evaluation import cross_validate, score
 
     if by is not None:
-        _evaluate_by(reference, by, codebook, seed, as_json, output, workers)
+        _evaluate_by(reference, by, codebook, seed, as_json, output, workers, folds)
         return
     if reference is None:
         raise UserError("give a REFERENCE file (or --by document|genre|set for the project's reference sets)")
@@ -206,7 +210,7 @@ BY = {"document": "doc", "doc": "doc", "genre": "genre", "family": "family", "se
 
 
 def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: int, as_json: bool,
-                 output: Path | None, workers: int) -> None:
+                 output: Path | None, workers: int, folds: int | None = None) -> None:
     """Leave-one-document/genre/set-out tables (see qualcode.coding.validation)."""
     from qualcode.cli.coding_cmds import write_jsonl
     from qualcode.coding.coder import current_coder
@@ -225,14 +229,17 @@ def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: i
     groups = len({r[BY[by]] for r in records})
     if groups < 2:
         raise UserError(f"--by {by}: the reference has only {groups} {by}(s); nothing to leave out")
-    err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}; leaving out one {by} "
-                      f"at a time ({groups} groups, {len(records)} segments)", highlight=False)
+    folds = folds if folds is not None and folds < groups else None
+    what = f"one fold of whole {by}s at a time ({folds} folds of {groups} groups" if folds else \
+        f"one {by} at a time ({groups} groups"
+    err_console.print(f"NLP pipeline: {coder.pipeline}; codebook {coder.codebook.version}; leaving out {what}, "
+                      f"{len(records)} segments)", highlight=False)
     started = time.perf_counter()
     from rich.progress import Progress
 
     with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task(f"leave-one-{by}-out", total=groups)
-        held = hold_out(records, coder, BY[by], seed=seed, workers=workers,
+        task = bar.add_task(f"leave-one-{by}-out", total=folds or groups)
+        held = hold_out(records, coder, BY[by], seed=seed, workers=workers, folds=folds,
                         progress=lambda i, n, g: bar.update(task, completed=i, description=f"held out {g}"))
     ids = coder.codebook.code_ids
     genres, codes = genre_table(held, ids), code_table(held, ids)
@@ -241,11 +248,13 @@ def _evaluate_by(reference: Path | None, by: str, codebook: Path | None, seed: i
     if as_json:
         typer.echo(json.dumps({"by": by, "groups": genres.to_dict("records")}))
         return
-    console.print(render_markdown_table(genres, f"Leave-one-{by}-out: held-out macro kappa per genre / set "
+    title = f"Held out by {by}, {folds} folds of whole {by}s" if folds else f"Leave-one-{by}-out"
+    console.print(render_markdown_table(genres, f"{title}: held-out macro kappa per genre / set "
                                                 f"(model vs rules alone), precision and coverage"), soft_wrap=True, markup=False)
-    console.print(render_markdown_table(codes, f"Leave-one-{by}-out: per code over all held-out segments"), markup=False,
+    console.print(render_markdown_table(codes, f"{title}: per code over all held-out segments"), markup=False,
                   soft_wrap=True)
-    console.print(f"{len(records)} segments, {groups} groups, {time.perf_counter() - started:.0f} s. Coverage = share "
+    console.print(f"{len(records)} segments, {groups} groups{f' in {folds} folds' if folds else ''}, "
+                  f"{time.perf_counter() - started:.0f} s. Coverage = share "
                   "of reference codes with evidence (codebook patterns and signals, or terms the fold's model "
                   "learned from its training documents; coverage_codebook: the codebook alone); kappa/F1/precision are macro over codes with >= 5 "
                   "positives in the group.", highlight=False, soft_wrap=True)

@@ -70,13 +70,16 @@ def rule_predictions(records: list[dict], data: Analysis, coder) -> list[dict]:
              "scores": {c: float(s) for c, s in zip(ids, row)}} for r, row in zip(records, data.rule_scores)]
 
 
-def hold_out(records: list[dict], coder, by: str = "doc", *, seed: int = 0, workers: int = 1,
+def hold_out(records: list[dict], coder, by: str = "doc", *, seed: int = 0, workers: int = 1, folds: int | None = None,
              progress: Callable[[int, int, str], None] | None = None) -> Held:
-    """Held-out predictions for every record, leaving out one ``by`` group at a time
-    (the folds run in ``workers`` forked processes; results do not depend on it)."""
+    """Held-out predictions for every record, leaving out one ``by`` group at a time, or with
+    ``folds`` one fold of whole groups at a time (the folds run in ``workers`` forked processes;
+    results do not depend on it)."""
     data = analyse([r["text"] for r in records], coder.rules)
     book_rows = codebook_rows(coder)
     keys = [r[by] for r in records]
+    if folds is not None and folds < len(set(keys)):
+        keys = group_folds(keys, folds)
     groups = list(dict.fromkeys(keys))
     preds: list[dict | None] = [None] * len(records)
     learned = np.zeros((len(records), len(coder.codebook.code_ids)), dtype=bool)
@@ -102,6 +105,18 @@ def hold_out(records: list[dict], coder, by: str = "doc", *, seed: int = 0, work
 
 
 _STATE: list = []  # what a forked fold worker inherits
+
+
+def group_folds(keys: list, folds: int) -> list[str]:
+    """Each row's fold ("fold 3 of 20"): whole groups dealt into ``folds`` folds of about equal size."""
+    from sklearn.model_selection import GroupKFold
+
+    out = [""] * len(keys)
+    splits = GroupKFold(folds).split(np.zeros(len(keys)), groups=[str(k) for k in keys])
+    for f, (_, test) in enumerate(splits, start=1):
+        for i in test:
+            out[i] = f"fold {f} of {folds}"
+    return out
 
 
 def _fold(g) -> tuple[list[int], list[dict], np.ndarray]:
