@@ -19,11 +19,11 @@ Target (issue 10): two reviewed plans lift kappa on the other documents by >= 0.
 reviewing never lowers it. Exits non-zero if a gain is below 0.
 
     .venv/bin/python bench/bench_review_gain.py [--rotations 3] [--first 0]
-    .venv/bin/python bench/bench_review_gain.py --corpus ref2 --reference dev,municipal,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19
-    .venv/bin/python bench/bench_review_gain.py --corpus ref3 --reference dev,municipal,ref2,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19
-    .venv/bin/python bench/bench_review_gain.py --corpus ref4 --reference dev,municipal,ref2,ref3,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19
-    .venv/bin/python bench/bench_review_gain.py --corpus ref5 --reference dev,municipal,ref2,ref3,ref4,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19
-    .venv/bin/python bench/bench_review_gain.py --corpus ref11 --reference dev,municipal,ref2,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19
+    .venv/bin/python bench/bench_review_gain.py --corpus ref2 --reference dev,municipal,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
+    .venv/bin/python bench/bench_review_gain.py --corpus ref3 --reference dev,municipal,ref2,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
+    .venv/bin/python bench/bench_review_gain.py --corpus ref4 --reference dev,municipal,ref2,ref3,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
+    .venv/bin/python bench/bench_review_gain.py --corpus ref5 --reference dev,municipal,ref2,ref3,ref4,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
+    .venv/bin/python bench/bench_review_gain.py --corpus ref11 --reference dev,municipal,ref2,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
 
 A corpus without two plans (ref3: interviews only) reviews two whole documents first instead.
 """

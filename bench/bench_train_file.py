@@ -9,7 +9,7 @@ Protocol, per corpus (a reference set playing the new corpus):
 
 Target (issue 10): `--train` with a dev set never lowers kappa. Exits non-zero if it does.
 
-    .venv/bin/python bench/bench_train_file.py [--train dev] [--corpora municipal,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19]
+    .venv/bin/python bench/bench_train_file.py [--train dev] [--corpora municipal,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21]
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import time
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", default="dev", help="the reference set that plays the --train file")
-    parser.add_argument("--corpora", default="municipal,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19",
+    parser.add_argument("--corpora", default="municipal,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21",
                         help="comma-separated reference sets that play the new corpus, one at a time")
     args = parser.parse_args()
 
