@@ -19,11 +19,7 @@ Target (issue 10): two reviewed plans lift kappa on the other documents by >= 0.
 reviewing never lowers it. Exits non-zero if a gain is below 0.
 
     .venv/bin/python bench/bench_review_gain.py [--rotations 3] [--first 0]
-    .venv/bin/python bench/bench_review_gain.py --corpus ref2 --reference dev,municipal,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
-    .venv/bin/python bench/bench_review_gain.py --corpus ref3 --reference dev,municipal,ref2,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
-    .venv/bin/python bench/bench_review_gain.py --corpus ref4 --reference dev,municipal,ref2,ref3,ref5,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
-    .venv/bin/python bench/bench_review_gain.py --corpus ref5 --reference dev,municipal,ref2,ref3,ref4,ref6,ref7,ref8,ref9,ref10,ref11,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
-    .venv/bin/python bench/bench_review_gain.py --corpus ref11 --reference dev,municipal,ref2,ref3,ref4,ref5,ref6,ref7,ref8,ref9,ref10,ref12,ref13,ref14,ref15,ref16,ref17,ref18,ref19,ref20,ref21
+    .venv/bin/python bench/bench_review_gain.py --corpus ref11 --reference all   (ref2, ref3, ... alike)
 
 A corpus without two plans (ref3: interviews only) reviews two whole documents first instead.
 """
@@ -47,7 +43,7 @@ def main() -> int:
                         help="the reference set that plays the new corpus (e.g. ref2 to tune on, municipal to report)")
     parser.add_argument("--reference", default=None,
                         help="comma-separated reference sets the store retrains with (default: the shipped sets "
-                             "other than the corpus; e.g. dev,municipal when ref2 plays the corpus)")
+                             "other than the corpus; 'all': dev and municipal too; e.g. dev,municipal)")
     args = parser.parse_args()
 
     import numpy as np

@@ -33,7 +33,7 @@ class UnseenCorpus:
 
 def unseen_corpus(coder, name: str, reference: str | None = None) -> UnseenCorpus | None:
     """Reference set ``name`` as an unseen corpus (None when it is not there). ``reference``:
-    comma-separated sets a store retrains with (default: the shipped ones)."""
+    comma-separated sets a store retrains with (default: the shipped ones; "all": every project set)."""
     from qualcode.coding.features import analyse
     from qualcode.coding.reference import load_reference, project_sets, shipped_sets
     from qualcode.coding.validation import fit_base
@@ -43,7 +43,8 @@ def unseen_corpus(coder, name: str, reference: str | None = None) -> UnseenCorpu
         return None
     records = load_reference([s for s in sets if s.name == name])
     others = load_reference([s for s in sets if s.name != name])
-    pool = shipped_sets() if reference is None else [s for s in sets if s.name in reference.split(",")]
+    pool = (shipped_sets() if reference is None else sets if reference == "all"
+            else [s for s in sets if s.name in reference.split(",")])
     shipped = [r for r in load_reference(pool) if r["set"] != name]  # never the corpus itself
     base = fit_base(coder, analyse([r["text"] for r in others], coder.rules), others)
     base.version = "bench-base"

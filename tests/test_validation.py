@@ -136,3 +136,5 @@ def test_evaluate_by_document_in_folds_cli(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Held out by document, 2 folds of whole documents" in result.output
     assert "4 groups in 2 folds" in result.output
+    alone = CliRunner().invoke(app, ["evaluate", str(tmp_path / "ref.jsonl"), "--folds", "2"])
+    assert alone.exit_code != 0 and "give --by document" in str(alone.exception)

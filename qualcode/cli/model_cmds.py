@@ -149,6 +149,8 @@ def evaluate(
     if by is not None:
         _evaluate_by(reference, by, codebook, seed, as_json, output, workers, folds)
         return
+    if folds is not None:
+        raise UserError("--folds deals the groups of --by into folds: give --by document (or genre, family, set) too")
     if reference is None:
         raise UserError("give a REFERENCE file (or --by document|genre|set for the project's reference sets)")
     if cv is not None and predictions is not None:
