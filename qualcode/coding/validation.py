@@ -111,12 +111,10 @@ def group_folds(keys: list, folds: int) -> list[str]:
     """Each row's fold ("fold 3 of 20"): whole groups dealt into ``folds`` folds of about equal size."""
     from sklearn.model_selection import GroupKFold
 
-    out = [""] * len(keys)
-    splits = GroupKFold(folds).split(np.zeros(len(keys)), groups=[str(k) for k in keys])
-    for f, (_, test) in enumerate(splits, start=1):
-        for i in test:
-            out[i] = f"fold {f} of {folds}"
-    return out
+    out = np.empty(len(keys), dtype=object)
+    for f, (_, test) in enumerate(GroupKFold(folds).split(out, groups=[str(k) for k in keys]), start=1):
+        out[test] = f"fold {f} of {folds}"
+    return out.tolist()
 
 
 def _fold(g) -> tuple[list[int], list[dict], np.ndarray]:
