@@ -296,22 +296,45 @@ def test_from_many_reviews_the_reference_documents_reach_the_model_through_its_b
     assert kept and model.info["reference_segments"] == (len(kept) if with_reference else 0)
 
 
+class _Captured(Exception):
+    pass
+
+
+def _spy_on_training_texts(monkeypatch):
+    """The texts `adapt` hands to the NLP pass (labels first, then the reference rows it keeps)."""
+    import qualcode.coding.features as features
+
+    def spy(texts, rules, *a, **kw):
+        raise _Captured(list(texts))
+
+    monkeypatch.setattr(features, "analyse", spy)
+
+
 def test_a_model_never_trains_on_the_reference_texts_it_is_about_to_code(monkeypatch):
-    shipped = training.reference_without(set())
+    from qualcode.coding.reference import load_reference, shipped_sets
+
+    shipped = load_reference(shipped_sets())
     if not shipped:
         pytest.skip("no reference set ships beside the codebook")
     coded = {shipped[0]["text"], shipped[-1]["text"]}
-    kept = training.reference_without(coded)
-    assert not {r["text"] for r in kept} & coded
-    assert len(kept) == sum(r["text"] not in coded for r in shipped) > 0
+    _spy_on_training_texts(monkeypatch)
+    train = [{"text": "x", "codes": [], "source": "plan-a"}, {"text": "y", "codes": [], "source": "plan-b"}]
+    with pytest.raises(_Captured) as got:  # classify --train / evaluate --cv: the coded texts stay out
+        training.classify_with_training(current_coder(), train, [{"id": 1, "text": t} for t in coded])
+    kept = [r["text"] for r in shipped if r["text"] not in coded]
+    assert len(kept) == len(shipped) - 2 > 0
+    assert got.value.args[0] == ["x", "y", *kept]
 
-    class Captured(Exception):
-        pass
 
-    def spy(*args, reference=None, **kw):
-        raise Captured(reference)
+def test_labels_of_one_document_never_load_the_reference(monkeypatch):
+    import qualcode.coding.reference as reference
 
-    monkeypatch.setattr(training, "adapt", spy)
-    with pytest.raises(Captured) as got:  # classify --train / evaluate --cv: the coded texts stay out
-        training.classify_with_training(None, [{"text": "x", "codes": []}], [{"id": 1, "text": t} for t in coded])
-    assert [r["text"] for r in got.value.args[0]] == [r["text"] for r in kept]
+    def refuse(*a, **kw):
+        raise AssertionError("the reference rows were read for labels that keep the base's decisions")
+
+    monkeypatch.setattr(reference, "load_reference", refuse)
+    _spy_on_training_texts(monkeypatch)
+    train = [{"text": "x", "codes": [], "source": "plan-a"}, {"text": "y", "codes": [], "source": "plan-a"}]
+    with pytest.raises(_Captured) as got:
+        training.classify_with_training(current_coder(), train, [{"id": 1, "text": "z"}])
+    assert got.value.args[0] == ["x", "y"]

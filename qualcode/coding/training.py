@@ -20,6 +20,7 @@ import hashlib
 import secrets
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,12 +101,14 @@ def documents_of(session: Session, segment_ids: list[int]) -> list[int]:
 
 
 def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, seed: int = 0,
-          base: CodeModel | None | bool = True, reference: list[dict] | None = None) -> CodeModel:
+          base: CodeModel | None | bool = True, reference: list[dict] | None = None,
+          leave_out: Collection[str] = ()) -> CodeModel:
     """A model on top of the base (or the rules, without one) that learns from these labels
     (weighted by REVIEW_WEIGHT) together with the shipped reference data; the codebook's own
     text always trains. ``base``: True = the shipped base model, or a given model, or
     None/False = the rules. ``reference``: labelled records from other corpora (default: the
-    sets shipped in codebooks/reference/; those equal to a label's text are left out).
+    sets shipped in codebooks/reference/; those equal to a label's text or to one of
+    ``leave_out`` - the texts about to be coded - are left out).
 
     Choices (blends, thresholds) are judged on the reviews and the reference documents
     together, on folds grouped by document, with the guard of the base model: a change must
@@ -147,8 +150,9 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
         reference = load_reference(shipped_sets()) if reference is None else reference
         if not any(c in known for r in reference for c in r["codes"]):
             reference = []  # coded with another codebook: nothing to learn for this one
-        labelled = set(texts)
-        reference = [r for r in reference if r["text"] not in labelled]  # a --train file may be a reference set
+        # a --train file may be a reference set, and a model never trains on what it is about to code
+        unseen = set(texts) | set(leave_out)
+        reference = [r for r in reference if r["text"] not in unseen]
     groups = list(groups) if groups is not None else [f"labels:{i}" for i in range(len(texts))]
     data = analyse(list(texts) + [r["text"] for r in reference], coder.rules)
     # without reference documents to judge on, the reviews alone judge: then with the stricter guard
@@ -169,17 +173,8 @@ def classify_with_training(coder, train_records: list[dict], records: list[dict]
         raise ValueError("no labelled records to train on")
     groups = [r.get("source") for r in train_records]
     model = adapt(coder, [r.get("text") or "" for r in train_records], [set(r.get("codes") or []) for r in train_records],
-                  groups if all(groups) else None, seed=seed,
-                  reference=reference_without({r.get("text") or "" for r in records}))
+                  groups if all(groups) else None, seed=seed, leave_out={r.get("text") or "" for r in records})
     return coder.with_model(model).predict_records(records)
-
-
-def reference_without(texts: set[str]) -> list[dict]:
-    """The shipped reference records, less any with one of ``texts``: a model never trains on
-    what it is about to code (`evaluate --cv` on a shipped set, `classify` of a set's texts)."""
-    from qualcode.coding.reference import load_reference, shipped_sets
-
-    return [r for r in load_reference(shipped_sets()) if r["text"] not in texts]
 
 
 def train_from_store(factory, actor: str = "system", *, coder=None, seed: int = 0,
