@@ -31,7 +31,7 @@ def main() -> int:
     from qualcode.coding.coder import current_coder
     from qualcode.coding.reference import load_reference, project_sets
     from qualcode.coding.training import adapt
-    from unseen_corpus import unseen_corpus
+    from unseen_corpus import set_names, unseen_corpus
 
     started = time.perf_counter()
     coder = current_coder()
@@ -41,8 +41,7 @@ def main() -> int:
         return 0
     worst = 0.0
     print(f"| corpus | segments | base model | after --train {args.train} | change |\n|---|---|---|---|---|")
-    names = ([s.name for s in project_sets()] if args.corpora == "all" else args.corpora.split(","))
-    for name in names:
+    for name in set_names(args.corpora, project_sets()):
         unseen = unseen_corpus(coder, name) if name != args.train else None
         if unseen is None:
             continue

@@ -43,9 +43,14 @@ def unseen_corpus(coder, name: str, reference: str | None = None) -> UnseenCorpu
         return None
     records = load_reference([s for s in sets if s.name == name])
     others = load_reference([s for s in sets if s.name != name])
-    pool = (shipped_sets() if reference is None else sets if reference == "all"
-            else [s for s in sets if s.name in reference.split(",")])
+    named = None if reference is None else set(set_names(reference, sets))
+    pool = shipped_sets() if named is None else [s for s in sets if s.name in named]
     shipped = [r for r in load_reference(pool) if r["set"] != name]  # never the corpus itself
     base = fit_base(coder, analyse([r["text"] for r in others], coder.rules), others)
     base.version = "bench-base"
     return UnseenCorpus(coder, records, others, shipped, analyse([r["text"] for r in records], coder.rules), base)
+
+
+def set_names(spec: str, sets) -> list[str]:
+    """The reference sets a bench option names: comma-separated names, or "all" (every one of ``sets``)."""
+    return [s.name for s in sets] if spec == "all" else spec.split(",")
