@@ -186,3 +186,34 @@ def test_suggestions_name_the_patterns_that_counted(toy):
     [sug] = [s for s in toy.code_texts(["Familien fikk hjelpetiltak og tidlig innsats."])[0] if s.code == "niva.indikert"]
     assert sorted(toy.pattern_labels[i] for i in sug.patterns) == ["niva.indikert: *tiltak",
                                                                     "niva.indikert: tidlig innsats"]
+
+
+PHRASES = """\
+name: Phrases
+language: nb
+version_label: phrases
+themes:
+  - id: niva
+    name: Nivå
+    codes:
+      - id: niva.universell
+        name: Universell
+        definition: Alle.
+        patterns: ["alle barn og unge", "alle barn i"]
+"""
+
+
+@pytest.mark.parametrize("text, hits", [
+    ("Tilbudet gjelder alle barn og unge i kommunen.", ["alle barn og unge"]),
+    ("Tilbudet gjelder alle barn i barnehagen.", ["alle barn i"]),
+    ("Det gjelder alle barn og voksne.", []),  # the first three words match, the fourth does not
+    ("Det gjelder alle barn og", []),  # the text ends inside the phrase
+    ("Det gjelder alle", []),  # ... or right after its first word
+    ("Alle barn og unge, alle barn i byen.", ["alle barn og unge", "alle barn i"]),
+])
+def test_phrases_need_every_word_in_order(text, hits):
+    coder = RuleCoder(Codebook.from_yaml_text(PHRASES), load_nlp())
+    sug = only(coder.code_texts([text])[0], "niva.universell")
+    evidence = sug.evidence if sug is not None else ()
+    assert sorted(e.pattern for e in evidence) == sorted(hits)
+    assert all(text[e.start:e.end].lower() == e.pattern for e in evidence)

@@ -139,14 +139,19 @@ class _Compiled:
             self._info[key] = got
         return got
 
-    def starts(self, terms: frozenset[int]) -> tuple[tuple[int, ...], tuple[tuple[int, tuple], ...]]:
+    def starts(self, terms: frozenset[int]) -> tuple[tuple[int, ...], dict[int, tuple[tuple[int, tuple], ...]]]:
         """Sequences that can start at a token matching ``terms``: one-word ones (a hit
-        at once) and longer ones (the rest still to check), cached per term set."""
+        at once) and longer ones by the term their second word must match (the rest still to
+        check), cached per term set."""
         got = self._starts.get(terms)
         if got is None:
             sids = sorted({s for tid in terms for s in self.first.get(tid, ())})
-            got = (tuple(s for s in sids if len(self.seqs[s]) == 1),
-                   tuple((s, self.seqs[s]) for s in sids if len(self.seqs[s]) > 1))
+            longer: dict[int, list[tuple[int, tuple]]] = {}
+            for s in sids:
+                if len(self.seqs[s]) > 1:
+                    for tid in self.seqs[s][1]:
+                        longer.setdefault(tid, []).append((s, self.seqs[s]))
+            got = (tuple(s for s in sids if len(self.seqs[s]) == 1), {t: tuple(v) for t, v in longer.items()})
             self._starts[terms] = got
         return got
 
@@ -212,16 +217,15 @@ class _DocView:
                     hits[s].append((i, i + 1))
                 else:
                     hits[s] = [(i, i + 1)]
-            for s, seq in got[4]:
-                end = i + len(seq)
-                if end > n:
-                    continue
-                if end == i + 2:  # most phrases have two words
-                    if seq[1].isdisjoint(info[i + 1][2]):
-                        continue
-                elif not all(not seq[k].isdisjoint(info[i + k][2]) for k in range(1, len(seq))):
-                    continue
-                hits.setdefault(s, []).append((i, end))
+            if not got[4] or i + 1 == n:
+                continue
+            # only the phrases whose second word the next token matches (each word is one term, `seq_ids`)
+            for tid in info[i + 1][2]:
+                for s, seq in got[4].get(tid, ()):
+                    end = i + len(seq)
+                    if end == i + 2 or (end <= n and all(not seq[k].isdisjoint(info[i + k][2])
+                                                         for k in range(2, len(seq)))):
+                        hits.setdefault(s, []).append((i, end))
 
     def chars(self, span: Hit) -> tuple[int, int]:
         """Character offsets of a span (in view positions) in the document text."""
