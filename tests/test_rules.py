@@ -18,6 +18,10 @@ themes:
   - id: niva
     name: Nivå
     codes:
+      - id: niva.universell
+        name: Universell
+        definition: Alle.
+        patterns: ["alle barn og unge", "alle barn i"]
       - id: niva.indikert
         name: Indikert
         definition: Enkeltbarn.
@@ -188,21 +192,6 @@ def test_suggestions_name_the_patterns_that_counted(toy):
                                                                     "niva.indikert: tidlig innsats"]
 
 
-PHRASES = """\
-name: Phrases
-language: nb
-version_label: phrases
-themes:
-  - id: niva
-    name: Nivå
-    codes:
-      - id: niva.universell
-        name: Universell
-        definition: Alle.
-        patterns: ["alle barn og unge", "alle barn i"]
-"""
-
-
 @pytest.mark.parametrize("text, hits", [
     ("Tilbudet gjelder alle barn og unge i kommunen.", ["alle barn og unge"]),
     ("Tilbudet gjelder alle barn i barnehagen.", ["alle barn i"]),
@@ -211,9 +200,8 @@ themes:
     ("Det gjelder alle", []),  # ... or right after its first word
     ("Alle barn og unge, alle barn i byen.", ["alle barn og unge", "alle barn i"]),
 ])
-def test_phrases_need_every_word_in_order(text, hits):
-    coder = RuleCoder(Codebook.from_yaml_text(PHRASES), load_nlp())
-    sug = only(coder.code_texts([text])[0], "niva.universell")
+def test_phrases_need_every_word_in_order(toy, text, hits):
+    sug = only(toy.code_texts([text])[0], "niva.universell")
     evidence = sug.evidence if sug is not None else ()
     assert sorted(e.pattern for e in evidence) == sorted(hits)
     assert all(text[e.start:e.end].lower() == e.pattern for e in evidence)
