@@ -126,7 +126,8 @@ class _Compiled:
 
     def token_info(self, orth: int, low: int, lemma: int, strings) -> tuple:
         """(markup only?, length, matched terms, one-word sequences it completes, longer
-        sequences it may start, does it start any?) of a token, cached per (form, lower, lemma)."""
+        sequences it may start by their second word's term, does it start any?) of a token,
+        cached per (form, lower, lemma)."""
         key = (orth, low, lemma)
         got = self._info.get(key)
         if got is None:

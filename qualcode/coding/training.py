@@ -121,7 +121,8 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     documents (reference sets 4 and 5) with pivoted text lengths, it starts higher on a new corpus
     (municipal 0.609 -> 0.674) and reviews hardly move it: -0.002 to +0.012 on the corpus's other
     documents (`bench/bench_review_gain.py`); from 206 documents (reference sets 6-25, text gain 2.5)
-    municipal starts at 0.727 and reviews move it by -0.002 to +0.002 (two whole plans +0.002); from
+    municipal starts at 0.727 and reviews move it by -0.002 to +0.002 (two whole plans +0.002), from
+    222 (sets 6-27) at 0.720 by -0.001 to +0.002 (two whole plans +0.002); from
     190, a corpus of plans (ref11) by +0.000 to +0.003 and one of interviews (ref13) by +0.000 to
     +0.004 (at 158 documents an adapting model reading its lemmas at 1.5 instead: +0.003 at most
     anywhere, -0.001 at worst). Giving the
