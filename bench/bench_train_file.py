@@ -11,7 +11,7 @@ Target (issue 10): `--train` with a dev set never lowers kappa. Exits non-zero i
 
     .venv/bin/python bench/bench_train_file.py [--train dev] [--corpora all | municipal,ref20,ref21]
 
-Each corpus costs one fit of the base model (about two minutes on 9,000 segments).
+Each corpus costs one fit of the base model (one to two minutes on 11,000 segments).
 """
 from __future__ import annotations
 

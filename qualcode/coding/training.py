@@ -112,25 +112,16 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
 
     Choices (blends, thresholds) are judged on the reviews and the reference documents
     together, on folds grouped by document, with the guard of the base model: a change must
-    hold on documents the fit did not see, of this corpus and of others. Judged on the reviews
-    alone, with the stricter guard that needs, reviews hardly moved a decision (the review
-    bench, two plans of a corpus the base never saw: +0.007 kappa on its other documents;
-    this way +0.03). On the reference rows the base's prior is what it said about them out of
-    fold (`CodeModel._unseen_prior`): against its in-sample certainty, 40 reviews lowered kappa
-    on the corpus's other documents (ref2 -0.019, then +0.004). Since the base learned from 46
-    documents (reference sets 4 and 5) with pivoted text lengths, it starts higher on a new corpus
-    (municipal 0.609 -> 0.674) and reviews hardly move it: -0.002 to +0.012 on the corpus's other
-    documents (`bench/bench_review_gain.py`); from 206 documents (reference sets 6-25, text gain 2.5)
-    municipal starts at 0.727 and reviews move it by -0.002 to +0.002 (two whole plans +0.002), from
-    222 (sets 6-27) at 0.720 by -0.001 to +0.002 (two whole plans +0.002); from
-    190, a corpus of plans (ref11) by +0.000 to +0.003 and one of interviews (ref13) by +0.000 to
-    +0.004 (at 158 documents an adapting model reading its lemmas at 1.5 instead: +0.003 at most
-    anywhere, -0.001 at worst). Giving the
-    reviews a fixed 75 % of the judging weight, however few they are, lifted municipal by +0.005 to
-    +0.007 (on the 174-document base, where it was chosen) but moved ref11 and ref13 by -0.005 to
-    +0.002 (on the 190-document one): not kept. Labels that all come from
-    one document (``groups``) keep the base's decisions: judged with the reference documents they
-    still changed decisions that did not carry to other text.
+    hold on documents the fit did not see, of this corpus and of others (judged on the reviews
+    alone, with the stricter guard that needs, two reviewed plans moved a corpus's other
+    documents by +0.007; this way +0.03). On the reference rows the base's prior is what it said
+    about them out of fold (`CodeModel._unseen_prior`): against its in-sample certainty, 40
+    reviews lowered kappa elsewhere (ref2 -0.019). With the base on 222 documents, municipal's
+    unreviewed documents start at 0.720 and reviews move them by -0.001 to +0.002
+    (`bench/bench_review_gain.py`). Giving the reviews a fixed 75 % of the judging weight lifted
+    municipal, where it was chosen, and lowered ref11 and ref13 (to -0.005): not kept. Labels
+    that all come from one document (``groups``) keep the base's decisions: judged with the
+    reference documents they still changed decisions that did not carry to other text.
     The adapting model reads lemmas, not character n-grams (`CodeModel.fit`), and from MANY_ROWS
     labelled rows judges on three folds with the base's C (5,000 reviews: 14 s instead of about
     300 s); from MANY_ROWS reviews the reference rows stay out, as their documents reach the model
