@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Final labels of one reference set, built in its working folder: codes both blind coders gave
-stand, disagreements take the adjudicator's codes. Built ref3-ref27 (each set's coder pairs and
+stand, disagreements take the adjudicator's codes. Built ref3-ref29 (each set's coder pairs and
 their documents are in its `provenance/pairs.json`).
 
     python build_set.py WORKING_FOLDER
