@@ -86,9 +86,9 @@ class Guard:
 # labels are a few dozen reviews, so a change must hold in three resamples of four.
 ADAPT_GUARD = Guard(margin=0.02, max_loss_share=0.25)
 # The base model itself: the prior is the rules alone and the labels are thousands of segments of
-# dozens of documents (12,141 of 238 now); demanding as much there kept the rules for codes the text
-# model reads better (when it learned from 22 documents, leave-one-document-out macro kappa 0.641
-# with the adapting guard, 0.647 with this one).
+# hundreds of documents (codebooks/reference/); demanding as much there kept the rules for codes
+# the text model reads better (when it learned from 22 documents, leave-one-document-out macro
+# kappa 0.641 with the adapting guard, 0.647 with this one).
 BASE_GUARD = Guard(margin=0.0, max_loss_share=0.4)
 
 
