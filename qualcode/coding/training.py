@@ -122,7 +122,10 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     weight 3 instead (222-document base) gave two plans +0.004 and 160 reviews +0.006, single
     rotations -0.004 to +0.017, at 75 s a retrain against seconds: not kept. Giving the reviews a
     fixed 75 % of the judging weight lifted municipal, where it was chosen, and lowered ref11 and
-    ref13 (to -0.005): not kept. Labels that all come from one document (``groups``) keep the
+    ref13 (to -0.005): not kept. Nor were: letting the reviews move the base's threshold alone (no
+    change: the reference rows outweigh them), asking a change to beat the base by 0.02 (ref11's loss
+    with two plans, -0.004, gone, and every gain with it), keeping the base for codes with fewer than
+    five reviewed positives (the gains gone). Labels that all come from one document (``groups``) keep the
     base's decisions: judged with the reference documents they still changed decisions that did
     not carry to other text.
     The adapting model reads lemmas, not character n-grams (`CodeModel.fit`), and from MANY_ROWS
