@@ -9,15 +9,15 @@ length (`LENGTH_SLOPE`) rather than to unit length:
   compounds ("barneverntjenesten", "foreldrerettleiing") and nynorsk spellings that
   the lemmatiser leaves apart.
 
-Latent dimensions next to them (150 SVD components of the lemma block, to carry paraphrase
-across documents) scored no better held out (5 folds of whole documents, 238 documents: macro
-kappa 0.668 -> 0.667, plans 0.708 -> 0.701, municipal 0.754 -> 0.740): not kept.
-
 They are computed here with numpy/scipy rather than by fitting a vectoriser at
 prediction time: character n-grams are extracted once per distinct word form, not
 once per occurrence, and `classify` never imports scikit-learn (importing it takes
 longer than coding a thousand segments). `tests/test_features.py` checks the numbers
 against scikit-learn's vectorisers.
+
+Latent dimensions next to the two blocks (150 SVD components of the lemma block, to carry paraphrase
+across documents) scored no better held out (5 folds of whole documents, 238 documents: macro
+kappa 0.668 -> 0.667, plans 0.708 -> 0.701, municipal 0.754 -> 0.740): not kept.
 """
 from __future__ import annotations
 

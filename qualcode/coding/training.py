@@ -125,9 +125,9 @@ def adapt(coder, texts: list[str], label_sets: list[set[str]], groups=None, *, s
     ref13 (to -0.005): not kept. Nor were: letting the reviews move the base's threshold alone (no
     change: the reference rows outweigh them), asking a change to beat the base by 0.02 (ref11's loss
     with two plans, -0.004, gone, and every gain with it), keeping the base for codes with fewer than
-    five reviewed positives (the gains gone). Labels that all come from one document (``groups``) keep the
-    base's decisions: judged with the reference documents they still changed decisions that did
-    not carry to other text.
+    five reviewed positives (the gains gone). Labels that all come from one document (``groups``)
+    keep the base's decisions: judged with the reference documents they still changed decisions
+    that did not carry to other text.
     The adapting model reads lemmas, not character n-grams (`CodeModel.fit`), and from MANY_ROWS
     labelled rows judges on three folds with the base's C (5,000 reviews: 14 s instead of about
     300 s); from MANY_ROWS reviews the reference rows stay out, as their documents reach the model

@@ -60,7 +60,7 @@ def codebook_rows(coder) -> tuple[Analysis, list[list[str]], np.ndarray]:
 def fit_base(coder, data: Analysis, records: list[dict], *, seed: int = 0, book_rows=None) -> CodeModel:
     """The base model on reference records: groups are documents, codebook text always trains.
 
-    Every row weighs the same, although three in four are interview turns: weighting the families
+    Every row weighs the same, although most are interview turns: weighting the families
     (report, plan, interview) towards equal shares moved reports and plans up by 0.005 and cost the
     interviews 0.004 (square-root weights) or 0.012 (equal shares), held out on 5 folds of documents;
     the interviews are the family nearest its target, so not kept."""
